@@ -1,0 +1,484 @@
+/*
+ * config.c: parse the daemon's configuration file.
+ *
+ * Each error names the file and line and stops the load: start-up is the
+ * one place where a fault ends the program, and it must say exactly where.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#define DEFAULT_MAX_BODY	262144
+#define DEFAULT_TOLERANCE	300
+#define LIMIT_MAX_BODY		(16 * 1024 * 1024)
+#define LIMIT_TOLERANCE		86400
+
+struct parse {
+	struct config	*cfg;
+	const char	*path;
+	int		 line;
+	int		 need_secrets;
+	struct config_endpoint *ep;	/* current section, or NULL */
+	char		*dir;		/* the config file's folder */
+	unsigned int	 seen;		/* top-level keys seen, as bits */
+	unsigned int	 ep_seen;	/* keys seen in this section */
+	char		*err;
+	size_t		 errlen;
+};
+
+enum {
+	SEEN_LISTEN = 1 << 0, SEEN_DATABASE = 1 << 1, SEEN_MAX_BODY = 1 << 2,
+	SEEN_MAX_CONN = 1 << 3, SEEN_MAX_PER_IP = 1 << 4,
+	SEEN_TIMEOUT = 1 << 5, SEEN_THREADS = 1 << 6,
+	SEEN_TENANT = 1 << 0, SEEN_SCHEME = 1 << 1, SEEN_TOLERANCE = 1 << 2
+};
+
+static int
+fail_at(struct parse *p, int line, const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(p->err, p->errlen, "%s:%d: %s", p->path, line, msg);
+	else
+		snprintf(p->err, p->errlen, "%s: %s", p->path, msg);
+	return -1;
+}
+
+#define FAIL(p, ...)	fail_at((p), (p)->line, __VA_ARGS__)
+
+int
+config_name_valid(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > CONFIG_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!isalnum(c) && c != '_' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
+/* Parse a decimal unsigned value within [min, max]. */
+static int
+parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Resolve a relative path against the config file's folder. */
+static char *
+resolve_path(const struct parse *p, const char *v)
+{
+	char	*out;
+	size_t	 n;
+
+	if (v[0] == '/' || p->dir == NULL)
+		return strdup(v);
+	n = strlen(p->dir) + 1 + strlen(v) + 1;
+	if ((out = malloc(n)) == NULL)
+		return NULL;
+	snprintf(out, n, "%s/%s", p->dir, v);
+	return out;
+}
+
+static int
+set_listen(struct parse *p, const char *v)
+{
+	const char	*colon;
+	uint64_t	 port;
+	size_t		 hlen;
+
+	if ((colon = strrchr(v, ':')) == NULL)
+		return FAIL(p, "listen must be host:port");
+	hlen = (size_t)(colon - v);
+	if (hlen >= 2 && v[0] == '[' && v[hlen - 1] == ']') {
+		v++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(p->cfg->listen_host))
+		return FAIL(p, "listen needs a host before the port");
+	if (parse_uint(colon + 1, 0, 65535, &port) == -1)
+		return FAIL(p, "listen port must be a number from 0 to 65535");
+	memcpy(p->cfg->listen_host, v, hlen);
+	p->cfg->listen_host[hlen] = '\0';
+	p->cfg->listen_port = (unsigned short)port;
+	return 0;
+}
+
+static int
+once(struct parse *p, unsigned int *seen, unsigned int bit, const char *key)
+{
+	if (*seen & bit)
+		return FAIL(p, "%s is given twice", key);
+	*seen |= bit;
+	return 0;
+}
+
+static int
+top_key(struct parse *p, const char *k, const char *v)
+{
+	struct config	*cfg = p->cfg;
+	uint64_t	 n;
+
+	if (strcmp(k, "listen") == 0) {
+		if (once(p, &p->seen, SEEN_LISTEN, k) == -1)
+			return -1;
+		return set_listen(p, v);
+	}
+	if (strcmp(k, "database") == 0) {
+		if (once(p, &p->seen, SEEN_DATABASE, k) == -1)
+			return -1;
+		if ((cfg->database = resolve_path(p, v)) == NULL)
+			return FAIL(p, "out of memory");
+		return 0;
+	}
+	if (strcmp(k, "max_body") == 0) {
+		if (once(p, &p->seen, SEEN_MAX_BODY, k) == -1)
+			return -1;
+		if (parse_uint(v, 1, LIMIT_MAX_BODY, &n) == -1)
+			return FAIL(p, "max_body must be a byte count from 1 "
+			    "to %d", LIMIT_MAX_BODY);
+		cfg->max_body = (size_t)n;
+		return 0;
+	}
+	if (strcmp(k, "max_connections") == 0) {
+		if (once(p, &p->seen, SEEN_MAX_CONN, k) == -1)
+			return -1;
+		if (parse_uint(v, 1, 65536, &n) == -1)
+			return FAIL(p, "max_connections must be from 1 to 65536");
+		cfg->max_connections = (unsigned int)n;
+		return 0;
+	}
+	if (strcmp(k, "max_connections_per_ip") == 0) {
+		if (once(p, &p->seen, SEEN_MAX_PER_IP, k) == -1)
+			return -1;
+		if (parse_uint(v, 1, 65536, &n) == -1)
+			return FAIL(p, "max_connections_per_ip must be from 1 "
+			    "to 65536");
+		cfg->max_per_ip = (unsigned int)n;
+		return 0;
+	}
+	if (strcmp(k, "timeout") == 0) {
+		if (once(p, &p->seen, SEEN_TIMEOUT, k) == -1)
+			return -1;
+		if (parse_uint(v, 1, 3600, &n) == -1)
+			return FAIL(p, "timeout must be from 1 to 3600 seconds");
+		cfg->timeout = (unsigned int)n;
+		return 0;
+	}
+	if (strcmp(k, "threads") == 0) {
+		if (once(p, &p->seen, SEEN_THREADS, k) == -1)
+			return -1;
+		if (parse_uint(v, 1, 64, &n) == -1)
+			return FAIL(p, "threads must be from 1 to 64");
+		cfg->threads = (unsigned int)n;
+		return 0;
+	}
+	return FAIL(p, "unknown key \"%.64s\"", k);
+}
+
+static int
+endpoint_key(struct parse *p, const char *k, const char *v)
+{
+	struct config_endpoint	*ep = p->ep;
+	uint64_t		 n;
+
+	if (strcmp(k, "tenant") == 0) {
+		if (once(p, &p->ep_seen, SEEN_TENANT, k) == -1)
+			return -1;
+		if (!config_name_valid(v, strlen(v)))
+			return FAIL(p, "tenant must be 1 to %d of "
+			    "[A-Za-z0-9_-]", CONFIG_NAME_MAX);
+		memcpy(ep->tenant, v, strlen(v) + 1);
+		return 0;
+	}
+	if (strcmp(k, "scheme") == 0) {
+		if (once(p, &p->ep_seen, SEEN_SCHEME, k) == -1)
+			return -1;
+		if (ep->nsecrets > 0)
+			return FAIL(p, "scheme must come before secret_file");
+		if (strcmp(v, "standard-webhooks") == 0)
+			ep->scheme = CONFIG_SCHEME_STDWH;
+		else if (strcmp(v, "stripe") == 0)
+			ep->scheme = CONFIG_SCHEME_STRIPE;
+		else
+			return FAIL(p, "scheme must be standard-webhooks "
+			    "or stripe");
+		return 0;
+	}
+	if (strcmp(k, "tolerance") == 0) {
+		if (once(p, &p->ep_seen, SEEN_TOLERANCE, k) == -1)
+			return -1;
+		if (parse_uint(v, 1, LIMIT_TOLERANCE, &n) == -1)
+			return FAIL(p, "tolerance must be from 1 to %d seconds",
+			    LIMIT_TOLERANCE);
+		ep->tolerance = (int64_t)n;
+		return 0;
+	}
+	if (strcmp(k, "secret_file") == 0) {
+		char	 serr[256];
+		char	*file;
+		int	 rc;
+
+		if (!(p->ep_seen & SEEN_SCHEME))
+			return FAIL(p, "scheme must come before secret_file");
+		if (ep->nsecrets == CONFIG_MAX_SECRETS)
+			return FAIL(p, "at most %d secret_file lines per "
+			    "endpoint", CONFIG_MAX_SECRETS);
+		if (!p->need_secrets) {
+			ep->nsecrets++;
+			return 0;
+		}
+		if ((file = resolve_path(p, v)) == NULL)
+			return FAIL(p, "out of memory");
+		rc = secret_load(file, ep->scheme == CONFIG_SCHEME_STDWH ?
+		    SECRET_STDWH : SECRET_STRIPE, &ep->secrets[ep->nsecrets],
+		    serr, sizeof(serr));
+		free(file);
+		if (rc == -1)
+			return FAIL(p, "%s", serr);
+		ep->nsecrets++;
+		return 0;
+	}
+	return FAIL(p, "unknown key \"%.64s\" in [endpoint %s]", k, ep->name);
+}
+
+static int
+end_section(struct parse *p)
+{
+	struct config_endpoint *ep = p->ep;
+
+	if (ep == NULL)
+		return 0;
+	if (!(p->ep_seen & SEEN_TENANT))
+		return fail_at(p, ep->line, "[endpoint %s] needs a tenant",
+		    ep->name);
+	if (!(p->ep_seen & SEEN_SCHEME))
+		return fail_at(p, ep->line, "[endpoint %s] needs a scheme",
+		    ep->name);
+	if (ep->nsecrets == 0)
+		return fail_at(p, ep->line, "[endpoint %s] needs at least "
+		    "one secret_file", ep->name);
+	p->ep = NULL;
+	return 0;
+}
+
+static int
+section(struct parse *p, char *s)
+{
+	char	*end, *name;
+	size_t	 i, len;
+
+	if (end_section(p) == -1)
+		return -1;
+	if ((end = strchr(s, ']')) == NULL || end[1] != '\0')
+		return FAIL(p, "a section header must end with ]");
+	*end = '\0';
+	s++;
+	if (strncmp(s, "endpoint", 8) != 0 || (s[8] != ' ' && s[8] != '\t'))
+		return FAIL(p, "unknown section; expected [endpoint NAME]");
+	name = s + 9;
+	while (*name == ' ' || *name == '\t')
+		name++;
+	len = strlen(name);
+	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+		name[--len] = '\0';
+	if (!config_name_valid(name, len))
+		return FAIL(p, "endpoint name must be 1 to %d of [A-Za-z0-9_-]",
+		    CONFIG_NAME_MAX);
+	for (i = 0; i < p->cfg->nendpoints; i++)
+		if (strcmp(p->cfg->endpoints[i].name, name) == 0)
+			return FAIL(p, "endpoint %s is defined twice", name);
+	if (p->cfg->nendpoints == CONFIG_MAX_ENDPOINTS)
+		return FAIL(p, "at most %d endpoints", CONFIG_MAX_ENDPOINTS);
+	p->ep = &p->cfg->endpoints[p->cfg->nendpoints++];
+	memcpy(p->ep->name, name, len + 1);
+	p->ep->tolerance = DEFAULT_TOLERANCE;
+	p->ep->line = p->line;
+	p->ep_seen = 0;
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	size_t len;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	len = strlen(s);
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
+	    s[len - 1] == '\r'))
+		s[--len] = '\0';
+	return s;
+}
+
+static int
+parse_line(struct parse *p, char *line)
+{
+	char	*s, *eq, *k, *v;
+	size_t	 i;
+
+	for (i = 0; line[i] != '\0'; i++)
+		if ((unsigned char)line[i] < 0x20 && line[i] != '\t' &&
+		    line[i] != '\r')
+			return FAIL(p, "control character in line");
+	s = trim(line);
+	if (*s == '\0' || *s == '#')
+		return 0;
+	if (*s == '[')
+		return section(p, s);
+	if ((eq = strchr(s, '=')) == NULL)
+		return FAIL(p, "expected key = value");
+	*eq = '\0';
+	k = trim(s);
+	v = trim(eq + 1);
+	if (*k == '\0')
+		return FAIL(p, "missing key before =");
+	if (*v == '\0')
+		return FAIL(p, "missing value for %.64s", k);
+	return p->ep != NULL ? endpoint_key(p, k, v) : top_key(p, k, v);
+}
+
+struct config *
+config_load(const char *path, int need_secrets, char *err, size_t errlen)
+{
+	struct parse	 p;
+	struct config	*cfg = NULL;
+	FILE		*f = NULL;
+	char		 line[CONFIG_MAX_LINE + 2];
+	const char	*slash;
+
+	memset(&p, 0, sizeof(p));
+	p.path = path;
+	p.err = err;
+	p.errlen = errlen;
+	p.need_secrets = need_secrets;
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
+		fail_at(&p, 0, "out of memory");
+		goto fail;
+	}
+	p.cfg = cfg;
+	cfg->max_body = DEFAULT_MAX_BODY;
+	cfg->max_connections = 1024;
+	cfg->max_per_ip = 256;
+	cfg->timeout = 15;
+	cfg->threads = 2;
+	if ((cfg->path = strdup(path)) == NULL) {
+		fail_at(&p, 0, "out of memory");
+		goto fail;
+	}
+	if ((slash = strrchr(path, '/')) != NULL &&
+	    (p.dir = strndup(path, (size_t)(slash - path) + (slash == path)))
+	    == NULL) {
+		fail_at(&p, 0, "out of memory");
+		goto fail;
+	}
+	if ((f = fopen(path, "re")) == NULL) {
+		fail_at(&p, 0, "cannot open: %s", strerror(errno));
+		goto fail;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t len = strlen(line);
+
+		p.line++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		else if (!feof(f)) {
+			FAIL(&p, "line longer than %d bytes", CONFIG_MAX_LINE);
+			goto fail;
+		}
+		if (strlen(line) != len) {
+			FAIL(&p, "NUL byte in line");
+			goto fail;
+		}
+		if (parse_line(&p, line) == -1)
+			goto fail;
+	}
+	if (ferror(f)) {
+		fail_at(&p, p.line, "read error: %s", strerror(errno));
+		goto fail;
+	}
+	if (end_section(&p) == -1)
+		goto fail;
+	if (!(p.seen & SEEN_LISTEN)) {
+		fail_at(&p, 0, "listen is required (host:port)");
+		goto fail;
+	}
+	if (!(p.seen & SEEN_DATABASE)) {
+		fail_at(&p, 0, "database is required (a path)");
+		goto fail;
+	}
+	if (cfg->max_per_ip > cfg->max_connections)
+		cfg->max_per_ip = cfg->max_connections;
+	fclose(f);
+	free(p.dir);
+	sodium_memzero(line, sizeof(line));
+	return cfg;
+fail:
+	if (f != NULL)
+		fclose(f);
+	free(p.dir);
+	sodium_memzero(line, sizeof(line));
+	config_free(cfg);
+	return NULL;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i, j;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nendpoints; i++)
+		for (j = 0; j < CONFIG_MAX_SECRETS; j++)
+			secret_clear(&cfg->endpoints[i].secrets[j]);
+	free(cfg->path);
+	free(cfg->database);
+	free(cfg);
+}
+
+const struct config_endpoint *
+config_endpoint(const struct config *cfg, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nendpoints; i++) {
+		const struct config_endpoint *ep = &cfg->endpoints[i];
+		if (strlen(ep->name) == len && memcmp(ep->name, name, len) == 0)
+			return ep;
+	}
+	return NULL;
+}

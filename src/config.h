@@ -1,0 +1,73 @@
+/*
+ * config: the daemon's configuration file.
+ *
+ * The format is line-oriented: `key = value`, `#` comments, blank lines and
+ * `[endpoint NAME]` sections. Unknown keys, repeated single-valued keys and
+ * malformed lines are errors, so that a typo never silently weakens the
+ * service. Relative paths are taken relative to the config file's folder.
+ */
+#ifndef HL_CONFIG_H
+#define HL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "secret.h"
+
+#define CONFIG_MAX_LINE		1024	/* bytes in one line */
+#define CONFIG_MAX_ENDPOINTS	64
+#define CONFIG_MAX_SECRETS	4	/* secret_file lines per endpoint */
+#define CONFIG_NAME_MAX		64	/* endpoint and tenant names */
+
+enum config_scheme {
+	CONFIG_SCHEME_STDWH,		/* "standard-webhooks" */
+	CONFIG_SCHEME_STRIPE		/* "stripe" */
+};
+
+struct config_endpoint {
+	char			 name[CONFIG_NAME_MAX + 1];
+	char			 tenant[CONFIG_NAME_MAX + 1];
+	enum config_scheme	 scheme;
+	struct secret		 secrets[CONFIG_MAX_SECRETS];
+	size_t			 nsecrets;
+	int64_t			 tolerance;	/* seconds */
+	int			 line;		/* where the section starts */
+};
+
+struct config {
+	char			*path;		/* as given */
+	char			 listen_host[64];
+	unsigned short		 listen_port;	/* 0: pick an ephemeral port */
+	char			*database;	/* resolved path */
+	size_t			 max_body;	/* bytes */
+	unsigned int		 max_connections;
+	unsigned int		 max_per_ip;
+	unsigned int		 timeout;	/* idle seconds per connection */
+	unsigned int		 threads;	/* HTTP worker threads */
+	struct config_endpoint	 endpoints[CONFIG_MAX_ENDPOINTS];
+	size_t			 nendpoints;
+};
+
+/* Read and check the file at path, loading every secret it names. When
+ * need_secrets is 0, secret_file keys are checked for syntax only and no
+ * secret is read (for commands that only need the database path).
+ * Returns a config the caller frees with config_free(), or NULL with one
+ * line "PATH:LINE: what is wrong" in err ("PATH: what is wrong" when no
+ * single line is to blame).
+ * Not thread-safe; start-up only. */
+struct config	*config_load(const char *path, int need_secrets,
+		    char *err, size_t errlen);
+
+/* Wipe the secrets and free everything; accepts NULL. */
+void		 config_free(struct config *cfg);
+
+/* The endpoint called name (len bytes), or NULL. Thread-safe: the config
+ * is read-only once loaded. */
+const struct config_endpoint *config_endpoint(const struct config *cfg,
+		    const char *name, size_t len);
+
+/* Return 1 when len bytes at s make a usable endpoint or tenant name:
+ * 1 to CONFIG_NAME_MAX bytes of [A-Za-z0-9_-]. */
+int		 config_name_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * hookledgerd: the webhook receiver.
+ *
+ * This file only parses options, loads the config and wires the modules
+ * together: ledger -> writer -> http. Signals are handled synchronously by
+ * the main thread with sigwait(), so no handler runs inside a library.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "digest.h"
+#include "http.h"
+#include "inflight.h"
+#include "ledger.h"
+#include "log.h"
+#include "writer.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: hookledgerd --config FILE [--check-config]\n"
+	    "\n"
+	    "Receive payment webhooks, verify them, and append their money\n"
+	    "movements to a hash-chained SQLite ledger.\n"
+	    "\n"
+	    "  -c, --config FILE   configuration file (see etc/hookledgerd.conf)\n"
+	    "  -n, --check-config  check the configuration and secrets, then exit\n"
+	    "  -h, --help          show this help\n"
+	    "  -V, --version       show the version\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct config		*cfg = NULL;
+	struct ledger		*lg = NULL;
+	struct writer		*w = NULL;
+	struct inflight		*inf = NULL;
+	struct http_server	*srv = NULL;
+	const char		*path = NULL;
+	char			 err[512], addr[96];
+	sigset_t		 sigs;
+	int			 ch, check_only = 0, sig, rc = EXIT_FAILURE;
+
+	while ((ch = getopt_long(argc, argv, "c:nhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		case 'V':
+			printf("hookledgerd %s\n", PACKAGE_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (path == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	/* Everything this process creates (the ledger, its WAL) is ours
+	 * alone. */
+	umask(077);
+	if (sodium_init() < 0 || digest_init() == -1) {
+		fprintf(stderr, "hookledgerd: cannot initialise the crypto "
+		    "libraries\n");
+		return EXIT_FAILURE;
+	}
+	json_object_seed(0);
+	if ((cfg = config_load(path, 1, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_FAILURE;
+	}
+	if (check_only) {
+		printf("%s: ok, %zu endpoint%s\n", path, cfg->nendpoints,
+		    cfg->nendpoints == 1 ? "" : "s");
+		config_free(cfg);
+		return EXIT_SUCCESS;
+	}
+
+	/* Block the stop signals before any thread starts, so that they all
+	 * inherit the mask and only sigwait() below receives them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((lg = ledger_open(cfg->database, LEDGER_READ_WRITE, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "hookledgerd: %s\n", err);
+		goto out;
+	}
+	if ((inf = inflight_new(cfg->max_connections)) == NULL) {
+		fprintf(stderr, "hookledgerd: out of memory\n");
+		goto out;
+	}
+	if ((w = writer_start(lg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "hookledgerd: %s\n", err);
+		goto out;
+	}
+	if ((srv = http_start(cfg, w, inf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		goto out;
+	}
+	snprintf(addr, sizeof(addr), strchr(cfg->listen_host, ':') != NULL ?
+	    "[%s]:%u" : "%s:%u", cfg->listen_host, http_port(srv));
+	log_json("info", "listening", json_pack("{s:s, s:s, s:i}",
+	    "listen", addr, "database", cfg->database,
+	    "endpoints", (int)cfg->nendpoints));
+
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_msg("info", "SIGHUP ignored: restart to reload "
+			    "the configuration");
+			continue;
+		}
+		break;
+	}
+	log_msg("info", "stopping on signal %d", sig);
+	rc = EXIT_SUCCESS;
+out:
+	http_stop(srv);
+	writer_stop(w);
+	inflight_free(inf);
+	ledger_close(lg);
+	config_free(cfg);
+	digest_fini();
+	if (rc == EXIT_SUCCESS)
+		log_msg("info", "stopped");
+	return rc;
+}

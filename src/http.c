@@ -1,0 +1,534 @@
+/*
+ * http.c: request handling for POST /webhooks/NAME.
+ *
+ * Per-request state lives in *req_cls from the first call of the access
+ * handler to the completion callback, which also runs for aborted
+ * connections and is where the request is logged and freed.
+ */
+#include "http.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "body.h"
+#include "digest.h"
+#include "event.h"
+#include "http_reply.h"
+#include "log.h"
+#include "sig.h"
+
+#define WEBHOOK_PREFIX	"/webhooks/"
+#define PATH_LOG_MAX	128
+#define BODY_INITIAL	4096
+
+struct http_server {
+	struct MHD_Daemon	*mhd;
+	const struct config	*cfg;
+	struct writer		*writer;
+	struct inflight		*inflight;
+	unsigned short		 port;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	unsigned int		 pending;	/* jobs handed to the writer */
+	int			 draining;
+};
+
+enum req_stage {
+	STAGE_BODY,		/* reading the body */
+	STAGE_QUEUED,		/* suspended, waiting for the writer */
+	STAGE_ANSWER,		/* resumed with an outcome to send */
+	STAGE_DONE		/* a response is queued */
+};
+
+struct req {
+	struct http_server		*srv;
+	struct MHD_Connection		*conn;
+	const struct config_endpoint	*ep;
+	enum req_stage			 stage;
+	unsigned char			*body;
+	size_t				 len, cap;
+	int				 too_large;
+	size_t				 discarded;	/* bytes past the cap */
+	struct timespec			 start;
+	char				 method[8];
+	char				 path[PATH_LOG_MAX + 1];
+	char				 event_id[EVENT_ID_MAX + 1];
+	int				 claimed;
+	unsigned int			 status;
+	const char			*code;
+	struct writer_job		 job;
+};
+
+/* Answer and remember what was answered, for the log line. */
+static enum MHD_Result
+answer_error(struct req *rq, unsigned int status, const char *code,
+    const char *message)
+{
+	rq->status = status;
+	rq->code = code;
+	rq->stage = STAGE_DONE;
+	return http_reply_error(rq->conn, status, code, message);
+}
+
+static const char *
+header(struct req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+/* application/json, optionally followed by parameters. */
+static int
+content_type_ok(const char *v)
+{
+	static const char want[] = "application/json";
+
+	if (v == NULL)
+		return 0;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (strncasecmp(v, want, sizeof(want) - 1) != 0)
+		return 0;
+	v += sizeof(want) - 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return *v == '\0' || *v == ';';
+}
+
+/* The Content-Length the sender declared, or -1 when absent or chunked.
+ * MHD has already rejected malformed values. */
+static long long
+declared_length(struct req *rq)
+{
+	const char	*v = header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char		*end;
+	long long	 n;
+
+	if (v == NULL)
+		return -1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || n < 0)
+		return LLONG_MAX;
+	return n;
+}
+
+static enum MHD_Result
+start_request(struct req *rq, const char *url, const char *method)
+{
+	const struct config	*cfg = rq->srv->cfg;
+	const char		*name;
+	long long		 cl;
+
+	if (strncmp(url, WEBHOOK_PREFIX, sizeof(WEBHOOK_PREFIX) - 1) != 0) {
+		if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0) {
+			rq->status = 200;
+			rq->code = "ok";
+			rq->stage = STAGE_DONE;
+			return http_reply(rq->conn, 200, "{\"status\":\"ok\"}",
+			    0, NULL, 0);
+		}
+		return answer_error(rq, 404, "not_found", "no such resource");
+	}
+	name = url + sizeof(WEBHOOK_PREFIX) - 1;
+	if (!config_name_valid(name, strlen(name)) ||
+	    (rq->ep = config_endpoint(cfg, name, strlen(name))) == NULL)
+		return answer_error(rq, 404, "unknown_endpoint",
+		    "no webhook endpoint has this name");
+	if (strcmp(method, "POST") != 0)
+		return answer_error(rq, 405, "method_not_allowed",
+		    "webhooks are delivered with POST");
+	if (!content_type_ok(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
+		return answer_error(rq, 415, "unsupported_media_type",
+		    "the body must be sent as application/json");
+	cl = declared_length(rq);
+	if (cl > (long long)cfg->max_body)
+		return answer_error(rq, 413, "body_too_large",
+		    "the body is larger than this endpoint accepts");
+	rq->stage = STAGE_BODY;
+	return MHD_YES;
+}
+
+static int
+append_body(struct req *rq, const char *data, size_t n)
+{
+	size_t		 max = rq->srv->cfg->max_body, ncap;
+	unsigned char	*p;
+
+	if (n > max - rq->len)
+		return -1;
+	if (rq->len + n > rq->cap) {
+		ncap = rq->cap == 0 ? BODY_INITIAL : rq->cap;
+		while (ncap < rq->len + n)
+			ncap = ncap > max / 2 ? max : ncap * 2;
+		if ((p = realloc(rq->body, ncap)) == NULL)
+			return -1;
+		rq->body = p;
+		rq->cap = ncap;
+	}
+	memcpy(rq->body + rq->len, data, n);
+	rq->len += n;
+	return 0;
+}
+
+/*
+ * libmicrohttpd 0.9.75 cannot queue a response while a body is still
+ * arriving, so a chunked body that outgrows max_body is read on and
+ * thrown away, up to max_body bytes more, and then answered 413. A sender
+ * that goes on past that gets its connection closed without an answer.
+ */
+static enum MHD_Result
+discard_body(struct req *rq, size_t *upload_data_size)
+{
+	size_t max = rq->srv->cfg->max_body;
+
+	if (*upload_data_size > max - rq->discarded) {
+		rq->status = 413;
+		rq->code = "body_too_large_closed";
+		return MHD_NO;
+	}
+	rq->discarded += *upload_data_size;
+	*upload_data_size = 0;
+	return MHD_YES;
+}
+
+static int64_t
+now_seconds(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static enum sig_result
+check_signature(struct req *rq)
+{
+	const struct config_endpoint *ep = rq->ep;
+
+	if (ep->scheme == CONFIG_SCHEME_STRIPE)
+		return sig_verify_stripe(ep->secrets, ep->nsecrets,
+		    header(rq, "Stripe-Signature"), rq->body, rq->len,
+		    now_seconds(), ep->tolerance);
+	return sig_verify_stdwh(ep->secrets, ep->nsecrets,
+	    header(rq, "webhook-id"), header(rq, "webhook-timestamp"),
+	    header(rq, "webhook-signature"), rq->body, rq->len,
+	    now_seconds(), ep->tolerance);
+}
+
+/* Writer thread: the outcome is final. Wake the connection; after the
+ * resume the request may be freed at any moment, so touch it no more. */
+static void
+job_done(struct writer_job *job, void *arg)
+{
+	struct req		*rq = arg;
+	struct http_server	*srv = rq->srv;
+
+	inflight_release(srv->inflight, rq->ep->name, rq->event_id);
+	rq->claimed = 0;
+	rq->stage = STAGE_ANSWER;
+	MHD_resume_connection(rq->conn);
+	pthread_mutex_lock(&srv->mu);
+	srv->pending--;
+	pthread_cond_broadcast(&srv->cv);
+	pthread_mutex_unlock(&srv->mu);
+}
+
+static enum MHD_Result
+finish_body(struct req *rq)
+{
+	struct http_server	*srv = rq->srv;
+	struct writer_job	*job = &rq->job;
+	enum sig_result		 sr;
+	enum body_result	 br;
+	json_t			*root = NULL;
+	char			 why[160];
+	const char		*id;
+	int			 rc;
+
+	if (rq->too_large)
+		return answer_error(rq, 413, "body_too_large",
+		    "the body is larger than this endpoint accepts");
+	if ((sr = check_signature(rq)) != SIG_OK)
+		return answer_error(rq, 401, sig_result_code(sr),
+		    sig_result_message(sr));
+	if ((br = body_parse(rq->body, rq->len, &root)) != BODY_OK)
+		return answer_error(rq, 400, body_result_code(br),
+		    body_result_message(br));
+
+	memset(job, 0, sizeof(*job));
+	rc = rq->ep->scheme == CONFIG_SCHEME_STRIPE ?
+	    event_map_stripe(root, &job->ev.move, why, sizeof(why)) :
+	    event_map_neutral(root, &job->ev.move, why, sizeof(why));
+	json_decref(root);
+	if (rc != EVENT_OK) {
+		rq->status = 422;
+		rq->code = "invalid_event";
+		rq->stage = STAGE_DONE;
+		return http_reply_error(rq->conn, 422, "invalid_event", why);
+	}
+	id = rq->ep->scheme == CONFIG_SCHEME_STRIPE ? job->ev.move.id :
+	    header(rq, "webhook-id");
+	if (id == NULL || !event_id_valid(id, strlen(id)))
+		return answer_error(rq, 400, "invalid_event_id", "the event id "
+		    "must be 1 to 255 of [A-Za-z0-9_.:-]");
+	memcpy(rq->event_id, id, strlen(id) + 1);
+
+	switch (inflight_claim(srv->inflight, rq->ep->name, rq->event_id)) {
+	case 0:
+		rq->claimed = 1;
+		break;
+	case 1:
+		return answer_error(rq, 409, "in_flight", "another copy of "
+		    "this event is being processed; retry shortly");
+	default:
+		return answer_error(rq, 503, "busy", "too many events in "
+		    "flight; retry shortly");
+	}
+
+	job->ev.tenant = rq->ep->tenant;
+	job->ev.endpoint = rq->ep->name;
+	job->ev.event_id = rq->event_id;
+	if (digest_sha256(rq->body, rq->len, job->ev.body_sha256) == -1) {
+		inflight_release(srv->inflight, rq->ep->name, rq->event_id);
+		rq->claimed = 0;
+		return answer_error(rq, 503, "storage_unavailable",
+		    "internal failure; nothing was recorded, retry later");
+	}
+	job->done = job_done;
+	job->arg = rq;
+
+	pthread_mutex_lock(&srv->mu);
+	if (srv->draining) {
+		pthread_mutex_unlock(&srv->mu);
+		inflight_release(srv->inflight, rq->ep->name, rq->event_id);
+		rq->claimed = 0;
+		return answer_error(rq, 503, "shutting_down", "the service is "
+		    "restarting; nothing was recorded, retry later");
+	}
+	srv->pending++;
+	pthread_mutex_unlock(&srv->mu);
+
+	/* Suspend before submitting, so the writer's resume always finds
+	 * the connection suspended. */
+	rq->stage = STAGE_QUEUED;
+	MHD_suspend_connection(rq->conn);
+	writer_submit(srv->writer, job);
+	return MHD_YES;
+}
+
+static enum MHD_Result
+answer_outcome(struct req *rq)
+{
+	const struct ledger_outcome *out = &rq->job.out;
+
+	rq->status = (unsigned int)out->status;
+	switch (out->result) {
+	case LEDGER_APPLIED:	rq->code = "applied"; break;
+	case LEDGER_RECORDED:	rq->code = "recorded"; break;
+	case LEDGER_REPLAYED:	rq->code = "replayed"; break;
+	case LEDGER_CONFLICT:	rq->code = "idempotency_conflict"; break;
+	default:		rq->code = "storage_unavailable"; break;
+	}
+	rq->stage = STAGE_DONE;
+	return http_reply(rq->conn, rq->status, out->response,
+	    out->result == LEDGER_REPLAYED, NULL,
+	    out->result == LEDGER_FAILED ? 5 : 0);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **req_cls)
+{
+	struct http_server	*srv = cls;
+	struct req		*rq = *req_cls;
+
+	if (rq == NULL) {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		rq->srv = srv;
+		rq->conn = conn;
+		clock_gettime(CLOCK_MONOTONIC, &rq->start);
+		snprintf(rq->method, sizeof(rq->method), "%s", method);
+		snprintf(rq->path, sizeof(rq->path), "%s", url);
+		*req_cls = rq;
+		return start_request(rq, url, method);
+	}
+	switch (rq->stage) {
+	case STAGE_BODY:
+		if (*upload_data_size == 0)
+			return finish_body(rq);
+		if (rq->too_large)
+			return discard_body(rq, upload_data_size);
+		if (append_body(rq, upload_data, *upload_data_size) == -1) {
+			/* Only a chunked body gets here: a declared length
+			 * over the cap was answered before any byte. */
+			rq->too_large = 1;
+			sodium_memzero(rq->body, rq->cap);
+			free(rq->body);
+			rq->body = NULL;
+			rq->len = rq->cap = 0;
+			return discard_body(rq, upload_data_size);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	case STAGE_ANSWER:
+		return answer_outcome(rq);
+	case STAGE_QUEUED:
+		/* Spurious call while suspended: nothing to do yet. */
+		return MHD_YES;
+	case STAGE_DONE:
+	default:
+		*upload_data_size = 0;	/* discard what follows a response */
+		return MHD_YES;
+	}
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_server	*srv = cls;
+	struct req		*rq = *req_cls;
+	struct timespec		 end;
+	double			 ms;
+	json_t			*f;
+
+	if (rq == NULL)
+		return;
+	*req_cls = NULL;
+	if (rq->claimed)
+		inflight_release(srv->inflight, rq->ep->name, rq->event_id);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	ms = (double)(end.tv_sec - rq->start.tv_sec) * 1e3 +
+	    (double)(end.tv_nsec - rq->start.tv_nsec) / 1e6;
+	f = json_pack("{s:s, s:s, s:s*, s:i, s:s*, s:f, s:s*}",
+	    "method", rq->method, "path", rq->path,
+	    "endpoint", rq->ep != NULL ? rq->ep->name : NULL,
+	    "status", (int)rq->status,
+	    "code", rq->code != NULL ? rq->code :
+	    (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL : "aborted"),
+	    "latency_ms", ms,
+	    "event_id", rq->event_id[0] != '\0' ? rq->event_id : NULL);
+	log_json("info", "request", f);
+	if (rq->body != NULL)
+		sodium_memzero(rq->body, rq->cap);
+	free(rq->body);
+	free(rq);
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	log_json("warning", "libmicrohttpd", json_pack("{s:s}", "detail", buf));
+}
+
+struct http_server *
+http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
+    char *err, size_t errlen)
+{
+	struct http_server	*srv;
+	struct addrinfo		 hints, *ai = NULL;
+	char			 port[8];
+	const union MHD_DaemonInfo *info;
+	unsigned int		 flags;
+	int			 rc;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	srv->cfg = cfg;
+	srv->writer = w;
+	srv->inflight = inf;
+	pthread_mutex_init(&srv->mu, NULL);
+	pthread_cond_init(&srv->cv, NULL);
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", cfg->listen_port);
+	if ((rc = getaddrinfo(cfg->listen_host, port, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "listen %s:%u: %s", cfg->listen_host,
+		    cfg->listen_port, gai_strerror(rc));
+		goto fail;
+	}
+	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ERROR_LOG;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv->mhd = MHD_start_daemon(flags, cfg->listen_port, NULL, NULL,
+	    on_request, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_END);
+	if (srv->mhd == NULL) {
+		snprintf(err, errlen, "listen %s:%u: cannot start the HTTP "
+		    "server (address in use or not available?)",
+		    cfg->listen_host, cfg->listen_port);
+		goto fail;
+	}
+	freeaddrinfo(ai);
+	ai = NULL;
+	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info != NULL ? info->port : cfg->listen_port;
+	return srv;
+fail:
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	pthread_cond_destroy(&srv->cv);
+	pthread_mutex_destroy(&srv->mu);
+	free(srv);
+	return NULL;
+}
+
+unsigned short
+http_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void
+http_stop(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	MHD_quiesce_daemon(srv->mhd);
+	/* Every job handed to the writer is answered before the threads
+	 * stop: a suspended connection must not outlive its request. The
+	 * writer always finishes a job, so this wait ends. */
+	pthread_mutex_lock(&srv->mu);
+	srv->draining = 1;
+	while (srv->pending > 0)
+		pthread_cond_wait(&srv->cv, &srv->mu);
+	pthread_mutex_unlock(&srv->mu);
+	MHD_stop_daemon(srv->mhd);
+	pthread_cond_destroy(&srv->cv);
+	pthread_mutex_destroy(&srv->mu);
+	free(srv);
+}

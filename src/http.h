@@ -1,0 +1,36 @@
+/*
+ * http: the webhook endpoint, on libmicrohttpd 0.9.75.
+ *
+ * A request is checked in the order that costs the sender most and us
+ * least: route, method, media type and declared length before any body
+ * byte is read; the body is streamed into a buffer capped at max_body;
+ * then signature, JSON, event mapping and idempotency claim; then the
+ * connection is suspended and the event handed to the writer, and resumed
+ * to answer once the batch holding it has committed.
+ */
+#ifndef HL_HTTP_H
+#define HL_HTTP_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "inflight.h"
+#include "writer.h"
+
+struct http_server;
+
+/* Bind and start serving. cfg, w and inf must outlive the server.
+ * Returns NULL with one line in err. */
+struct http_server *http_start(const struct config *cfg, struct writer *w,
+		    struct inflight *inf, char *err, size_t errlen);
+
+/* The port actually bound (the configured one, or the ephemeral one
+ * chosen for port 0). */
+unsigned short	 http_port(const struct http_server *srv);
+
+/* Stop accepting, answer 503 to requests not yet handed to the writer,
+ * wait for those that were, then stop every thread and free srv. Accepts
+ * NULL. The writer must still be running. */
+void		 http_stop(struct http_server *srv);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * ledger: the SQLite database that holds receipts and the hash-chained
+ * ledger (schema/, docs/ledger-format.md).
+ *
+ * A read-write handle belongs to exactly one thread, the writer, which is
+ * the only code that appends. A read-only handle is what the verifier and
+ * every report open; it cannot write by construction.
+ */
+#ifndef HL_LEDGER_H
+#define HL_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "digest.h"
+#include "event.h"
+
+#define LEDGER_SCHEMA_VERSION	1
+#define LEDGER_RESPONSE_MAX	512	/* bytes in a stored JSON response */
+
+enum ledger_mode {
+	LEDGER_READ_ONLY,
+	LEDGER_READ_WRITE		/* creates and migrates the file */
+};
+
+/* One verified event, handed to ledger_apply(). Strings are borrowed. */
+struct ledger_event {
+	const char		*tenant;
+	const char		*endpoint;
+	const char		*event_id;
+	struct event_move	 move;
+	unsigned char		 body_sha256[DIGEST_SHA256_LEN];
+};
+
+enum ledger_result {
+	LEDGER_APPLIED,		/* receipt and ledger entry appended */
+	LEDGER_RECORDED,	/* receipt appended, nothing to post */
+	LEDGER_REPLAYED,	/* seen before with the same body */
+	LEDGER_CONFLICT,	/* seen before with a different body */
+	LEDGER_FAILED		/* storage error: nothing was recorded */
+};
+
+struct ledger_outcome {
+	enum ledger_result	 result;
+	int			 status;	/* HTTP status to answer */
+	char			 response[LEDGER_RESPONSE_MAX]; /* JSON */
+	int64_t			 seq;		/* entry, when APPLIED */
+};
+
+struct ledger;
+
+/* Open path. LEDGER_READ_WRITE creates the file if needed, sets WAL mode,
+ * synchronous=FULL and defensive mode, and applies pending migrations;
+ * LEDGER_READ_ONLY opens with SQLITE_OPEN_READONLY and checks that the
+ * schema version is one this build knows. Returns NULL with one line in
+ * err on failure. The handle is not thread-safe: one thread uses it. */
+struct ledger	*ledger_open(const char *path, enum ledger_mode mode,
+		    char *err, size_t errlen);
+
+/* Close; accepts NULL. */
+void		 ledger_close(struct ledger *lg);
+
+/* The SQLite handle, for read-only queries by the verifier and reports. */
+sqlite3		*ledger_db(struct ledger *lg);
+
+/* Start a write transaction (BEGIN IMMEDIATE). 0 or -1. */
+int		 ledger_begin(struct ledger *lg);
+
+/* Commit. 0, or -1 after rolling back: then every outcome of this
+ * transaction is void, and the in-memory head is reloaded. */
+int		 ledger_commit(struct ledger *lg);
+
+/* Apply one event inside the open transaction, in a savepoint of its own,
+ * so that its failure leaves its neighbours in the batch untouched.
+ * recorded_at is the server time to stamp. Always fills *out; returns its
+ * result. Only the writer thread calls this. */
+enum ledger_result ledger_apply(struct ledger *lg, const struct ledger_event *ev,
+		    int64_t recorded_at, struct ledger_outcome *out);
+
+/* Fill out with the answer for a storage failure (503). */
+void		 ledger_outcome_failed(struct ledger_outcome *out);
+
+/* The head: number of the last entry (0 when empty) and its hash (zeros
+ * when empty). Read-write handles only. */
+int64_t		 ledger_head(const struct ledger *lg,
+		    unsigned char hash[DIGEST_SHA256_LEN]);
+
+#endif

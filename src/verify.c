@@ -1,0 +1,282 @@
+/*
+ * verify.c: the auditor's recomputation of the ledger.
+ *
+ * The order of checks matters for the report: the chain is walked first,
+ * so that an edit, a deleted row or a swap is named by the first entry it
+ * breaks, before any coarser check (receipts, triggers) speaks.
+ */
+#include "verify.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "currency.h"
+#include "entry.h"
+#include "event.h"
+
+static enum verify_result
+bad(struct verify_report *out, int64_t seq, const char *fmt, ...)
+{
+	char	 msg[VERIFY_PROBLEM_MAX - 64];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	out->bad_seq = seq;
+	if (seq > 0)
+		snprintf(out->problem, sizeof(out->problem), "entry %" PRId64
+		    ": %s", seq, msg);
+	else
+		snprintf(out->problem, sizeof(out->problem), "%s", msg);
+	return VERIFY_TAMPERED;
+}
+
+static enum verify_result
+io_error(struct verify_report *out, sqlite3 *db, const char *what)
+{
+	snprintf(out->problem, sizeof(out->problem), "%s: %s", what,
+	    sqlite3_errmsg(db));
+	return VERIFY_ERROR;
+}
+
+static enum verify_result
+quick_check(sqlite3 *db, struct verify_report *out)
+{
+	sqlite3_stmt		*st;
+	const unsigned char	*msg;
+	enum verify_result	 r = VERIFY_OK;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return io_error(out, db, "cannot check the file");
+	if (sqlite3_step(st) != SQLITE_ROW)
+		r = io_error(out, db, "cannot check the file");
+	else if ((msg = sqlite3_column_text(st, 0)) == NULL ||
+	    strcmp((const char *)msg, "ok") != 0)
+		r = bad(out, 0, "the database file is damaged: %.200s",
+		    msg != NULL ? (const char *)msg : "?");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* A text column within bounds, or NULL. */
+static const char *
+text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	if (sqlite3_column_type(st, col) != SQLITE_TEXT || s == NULL ||
+	    sqlite3_column_bytes(st, col) > ENTRY_TEXT_MAX ||
+	    strlen((const char *)s) != (size_t)sqlite3_column_bytes(st, col))
+		return NULL;
+	return (const char *)s;
+}
+
+static const void *
+blob32(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(st, col) != DIGEST_SHA256_LEN)
+		return NULL;
+	return sqlite3_column_blob(st, col);
+}
+
+static enum verify_result
+walk_chain(sqlite3 *db, struct verify_report *out)
+{
+	sqlite3_stmt	*st;
+	struct entry	 e;
+	unsigned char	 prev[DIGEST_SHA256_LEN], h[DIGEST_SHA256_LEN];
+	char		 hex[2 * DIGEST_SHA256_LEN + 1];
+	const void	*body, *stored_prev, *stored_hash;
+	int64_t		 expect = 1;
+	enum verify_result r = VERIFY_OK;
+	int		 rc;
+
+	memset(prev, 0, sizeof(prev));
+	if (sqlite3_prepare_v2(db, "SELECT seq, tenant, endpoint, event_id,"
+	    " kind, payment_ref, amount, currency, occurred_at, recorded_at,"
+	    " body_sha256, prev_hash, hash FROM ledger ORDER BY seq", -1, &st,
+	    NULL) != SQLITE_OK)
+		return io_error(out, db, "cannot read the ledger");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof(e));
+		e.seq = sqlite3_column_int64(st, 0);
+		if (e.seq != expect) {
+			r = e.seq > expect ? bad(out, expect, "missing: the "
+			    "ledger goes from entry %" PRId64 " to entry %"
+			    PRId64, expect - 1, e.seq) : bad(out, e.seq,
+			    "out of sequence (expected entry %" PRId64 ")",
+			    expect);
+			goto done;
+		}
+		e.tenant = text(st, 1);
+		e.endpoint = text(st, 2);
+		e.event_id = text(st, 3);
+		e.kind = text(st, 4);
+		e.payment_ref = text(st, 5);
+		e.amount = sqlite3_column_int64(st, 6);
+		e.currency = text(st, 7);
+		e.occurred_at = sqlite3_column_int64(st, 8);
+		e.recorded_at = sqlite3_column_int64(st, 9);
+		body = blob32(st, 10);
+		stored_prev = blob32(st, 11);
+		stored_hash = blob32(st, 12);
+		if (e.tenant == NULL || e.endpoint == NULL ||
+		    e.event_id == NULL || e.kind == NULL ||
+		    e.payment_ref == NULL || e.currency == NULL ||
+		    body == NULL || stored_prev == NULL || stored_hash == NULL) {
+			r = bad(out, e.seq, "a field is missing or malformed");
+			goto done;
+		}
+		if (event_kind_parse(e.kind) <= 0) {
+			r = bad(out, e.seq, "unknown kind \"%.32s\"", e.kind);
+			goto done;
+		}
+		if (sqlite3_column_type(st, 6) != SQLITE_INTEGER ||
+		    e.amount <= 0 || e.amount > CURRENCY_MAX_AMOUNT) {
+			r = bad(out, e.seq, "amount is not a positive integer "
+			    "within limits");
+			goto done;
+		}
+		if (currency_lookup(e.currency, strlen(e.currency)) == NULL) {
+			r = bad(out, e.seq, "unknown currency \"%.8s\"",
+			    e.currency);
+			goto done;
+		}
+		memcpy(e.body_sha256, body, DIGEST_SHA256_LEN);
+		if (memcmp(stored_prev, prev, DIGEST_SHA256_LEN) != 0) {
+			r = e.seq == 1 ? bad(out, e.seq, "prev_hash of the "
+			    "first entry is not all zeros") : bad(out, e.seq,
+			    "prev_hash does not match the hash of entry %"
+			    PRId64 " (entries deleted, reordered or replaced)",
+			    e.seq - 1);
+			goto done;
+		}
+		memcpy(e.prev_hash, prev, DIGEST_SHA256_LEN);
+		if (entry_hash(&e, h) == -1) {
+			r = bad(out, e.seq, "fields too long to encode");
+			goto done;
+		}
+		if (memcmp(h, stored_hash, DIGEST_SHA256_LEN) != 0) {
+			digest_hex(h, sizeof(h), hex);
+			r = bad(out, e.seq, "hash mismatch: its fields were "
+			    "changed (recomputed %s)", hex);
+			goto done;
+		}
+		memcpy(prev, h, sizeof(prev));
+		out->entries++;
+		out->head_seq = e.seq;
+		expect++;
+	}
+	if (rc != SQLITE_DONE)
+		r = io_error(out, db, "cannot read the ledger");
+	memcpy(out->head_hash, prev, sizeof(prev));
+done:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Run a query that yields the seq of the first disagreement, if any. */
+static enum verify_result
+first_row(sqlite3 *db, const char *sql, int64_t *seq, int *found,
+    struct verify_report *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*found = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return io_error(out, db, "cannot read the receipts");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		*seq = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return io_error(out, db, "cannot read the receipts");
+	return VERIFY_OK;
+}
+
+static enum verify_result
+check_receipts(sqlite3 *db, struct verify_report *out)
+{
+	enum verify_result	 r;
+	int64_t			 seq;
+	int			 found;
+
+	r = first_row(db, "SELECT l.seq FROM ledger l LEFT JOIN receipts r"
+	    " ON r.endpoint = l.endpoint AND r.event_id = l.event_id"
+	    " WHERE r.entry_seq IS NOT l.seq OR r.tenant IS NOT l.tenant"
+	    " OR r.body_sha256 IS NOT l.body_sha256"
+	    " ORDER BY l.seq LIMIT 1", &seq, &found, out);
+	if (r != VERIFY_OK)
+		return r;
+	if (found)
+		return bad(out, seq, "its receipt is missing or disagrees "
+		    "with it");
+	r = first_row(db, "SELECT r.entry_seq FROM receipts r LEFT JOIN"
+	    " ledger l ON l.seq = r.entry_seq WHERE r.entry_seq IS NOT NULL"
+	    " AND (l.seq IS NULL OR l.endpoint IS NOT r.endpoint"
+	    " OR l.event_id IS NOT r.event_id) ORDER BY r.entry_seq LIMIT 1",
+	    &seq, &found, out);
+	if (r != VERIFY_OK)
+		return r;
+	if (found)
+		return bad(out, seq, "a receipt points at it, but the entry "
+		    "there belongs to another event or is gone");
+	return VERIFY_OK;
+}
+
+static enum verify_result
+check_triggers(sqlite3 *db, struct verify_report *out)
+{
+	static const char *const names[] = { "receipts_no_update",
+	    "receipts_no_delete", "ledger_no_update", "ledger_no_delete" };
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE"
+	    " type = 'trigger' AND name = ?1", -1, &st, NULL) != SQLITE_OK)
+		return io_error(out, db, "cannot read the schema");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return bad(out, 0, "the append-only trigger %s is "
+			    "missing: the schema was altered", names[i]);
+		}
+		if (rc != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			return io_error(out, db, "cannot read the schema");
+		}
+	}
+	sqlite3_finalize(st);
+	return VERIFY_OK;
+}
+
+enum verify_result
+verify_ledger(struct ledger *lg, struct verify_report *out)
+{
+	sqlite3			*db = ledger_db(lg);
+	enum verify_result	 r;
+
+	memset(out, 0, sizeof(*out));
+	/* One read transaction: a writer appending meanwhile cannot make
+	 * the walk see half of its work. */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return io_error(out, db, "cannot start a read transaction");
+	if ((r = quick_check(db, out)) == VERIFY_OK &&
+	    (r = walk_chain(db, out)) == VERIFY_OK &&
+	    (r = check_receipts(db, out)) == VERIFY_OK)
+		r = check_triggers(db, out);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return r;
+}

@@ -1,0 +1,36 @@
+/*
+ * verify: recompute the whole ledger from the file, trusting nothing the
+ * server wrote about it except the rows themselves.
+ */
+#ifndef HL_VERIFY_H
+#define HL_VERIFY_H
+
+#include <stdint.h>
+
+#include "digest.h"
+#include "ledger.h"
+
+#define VERIFY_PROBLEM_MAX 512
+
+enum verify_result {
+	VERIFY_OK = 0,		/* intact */
+	VERIFY_TAMPERED = 1,	/* problem names the first bad entry */
+	VERIFY_ERROR = 2	/* could not read: problem says why */
+};
+
+struct verify_report {
+	int64_t		 entries;
+	int64_t		 head_seq;
+	unsigned char	 head_hash[DIGEST_SHA256_LEN];
+	int64_t		 bad_seq;	/* first bad entry, 0 if none named */
+	char		 problem[VERIFY_PROBLEM_MAX];
+};
+
+/* Check, in order: the file's integrity (quick_check), every entry's
+ * fields, seq continuity from 1, each prev_hash against the previous
+ * entry's hash, each hash against its recomputation, the receipts'
+ * agreement with the entries, and the append-only triggers. Stops at the
+ * first fault. lg may be read-only. Not thread-safe for one lg. */
+enum verify_result verify_ledger(struct ledger *lg, struct verify_report *out);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * writer.c: group commit.
+ *
+ * The queue is a singly linked list under one mutex. The writer swaps the
+ * whole list out, so submitters never wait on a commit, and many requests
+ * share one fsync. Each job runs in its own savepoint (ledger_apply), so
+ * one bad event never fails its neighbours; only a failed COMMIT voids
+ * the batch, and then every job in it is answered 503 and nothing of it
+ * is in the file.
+ */
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct writer {
+	struct ledger		*lg;
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct writer_job	*head, *tail;
+	size_t			 queued;
+	int			 stopping;
+	unsigned long long	 batches, jobs;
+};
+
+static void
+run_batch(struct writer *w, struct writer_job *batch)
+{
+	struct writer_job	*j, *next;
+	int64_t			 now = (int64_t)time(NULL);
+	int			 ok = ledger_begin(w->lg) == 0;
+	size_t			 n = 0;
+
+	for (j = batch; j != NULL; j = j->next) {
+		if (ok)
+			ledger_apply(w->lg, &j->ev, now, &j->out);
+		else
+			ledger_outcome_failed(&j->out);
+		n++;
+	}
+	if (ok && ledger_commit(w->lg) == -1) {
+		ok = 0;
+		for (j = batch; j != NULL; j = j->next)
+			ledger_outcome_failed(&j->out);
+	}
+	pthread_mutex_lock(&w->mu);
+	if (ok) {
+		w->batches++;
+		w->jobs += n;
+	}
+	pthread_mutex_unlock(&w->mu);
+	for (j = batch; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		j->done(j, j->arg);
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer		*w = arg;
+	struct writer_job	*batch, *last;
+	size_t			 n;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->head == NULL && !w->stopping)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->head == NULL && w->stopping)
+			break;
+		/* Take up to WRITER_BATCH_MAX jobs from the front. */
+		batch = last = w->head;
+		for (n = 1; n < WRITER_BATCH_MAX && last->next != NULL; n++)
+			last = last->next;
+		w->head = last->next;
+		if (w->head == NULL)
+			w->tail = NULL;
+		last->next = NULL;
+		w->queued -= n;
+		pthread_mutex_unlock(&w->mu);
+		run_batch(w, batch);
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+struct writer *
+writer_start(struct ledger *lg, char *err, size_t errlen)
+{
+	struct writer	*w;
+	int		 rc;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snprintf(err, errlen, "writer: out of memory");
+		return NULL;
+	}
+	w->lg = lg;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+		snprintf(err, errlen, "writer: cannot start thread: %s",
+		    strerror(rc));
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+writer_submit(struct writer *w, struct writer_job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		ledger_outcome_failed(&job->out);
+		job->done(job, job->arg);
+		return;
+	}
+	if (w->tail != NULL)
+		w->tail->next = job;
+	else
+		w->head = job;
+	w->tail = job;
+	w->queued++;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_stop(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+void
+writer_stats(struct writer *w, unsigned long long *batches,
+    unsigned long long *jobs)
+{
+	pthread_mutex_lock(&w->mu);
+	*batches = w->batches;
+	*jobs = w->jobs;
+	pthread_mutex_unlock(&w->mu);
+}

@@ -1,0 +1,49 @@
+/*
+ * writer: the one thread that owns the read-write ledger connection.
+ *
+ * Request handlers submit verified events and wait; the writer takes every
+ * job queued so far (up to WRITER_BATCH_MAX), applies them in one
+ * transaction with one fsync, and only after the commit calls each job's
+ * done() callback. A job's outcome is therefore never a 2xx before its
+ * data is durable.
+ */
+#ifndef HL_WRITER_H
+#define HL_WRITER_H
+
+#include <stddef.h>
+
+#include "ledger.h"
+
+#define WRITER_BATCH_MAX	256
+
+struct writer_job {
+	struct ledger_event	 ev;	/* in: filled by the submitter */
+	struct ledger_outcome	 out;	/* out: valid inside done() */
+	/* Called on the writer thread once the outcome is final (after the
+	 * commit, or on failure). It must not block. */
+	void			(*done)(struct writer_job *job, void *arg);
+	void			*arg;
+	struct writer_job	*next;	/* private to the writer */
+};
+
+struct writer;
+
+/* Start the writer thread over lg, which it then owns until
+ * writer_stop(). Returns NULL with a line in err. */
+struct writer	*writer_start(struct ledger *lg, char *err, size_t errlen);
+
+/* Queue job. Thread-safe. The job must stay valid until done() has been
+ * called. After writer_stop() has begun, done() is called at once with a
+ * 503 outcome. */
+void		 writer_submit(struct writer *w, struct writer_job *job);
+
+/* Finish every queued job, stop the thread and free w; accepts NULL. The
+ * ledger is not closed. */
+void		 writer_stop(struct writer *w);
+
+/* Number of batches and jobs committed so far, for logs and benchmarks.
+ * Thread-safe. */
+void		 writer_stats(struct writer *w, unsigned long long *batches,
+		    unsigned long long *jobs);
+
+#endif
