@@ -45,6 +45,19 @@ CREATE TABLE ledger (
 
 CREATE INDEX ledger_payment ON ledger (tenant, payment_ref, kind);
 
+-- INSERT OR REPLACE deletes the row it replaces without firing the delete
+-- triggers (unless recursive_triggers is on in that connection), so a
+-- replacing insert is refused before it reaches the conflict, and ledger
+-- rows may only be appended at the end of the chain.
+CREATE TRIGGER receipts_no_replace BEFORE INSERT ON receipts
+WHEN EXISTS (SELECT 1 FROM receipts
+	WHERE endpoint = NEW.endpoint AND event_id = NEW.event_id)
+BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER ledger_append_only BEFORE INSERT ON ledger
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM ledger)
+	OR EXISTS (SELECT 1 FROM ledger
+		WHERE endpoint = NEW.endpoint AND event_id = NEW.event_id)
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
 BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
 CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts

@@ -235,8 +235,9 @@ check_receipts(sqlite3 *db, struct verify_report *out)
 static enum verify_result
 check_triggers(sqlite3 *db, struct verify_report *out)
 {
-	static const char *const names[] = { "receipts_no_update",
-	    "receipts_no_delete", "ledger_no_update", "ledger_no_delete" };
+	static const char *const names[] = { "receipts_no_replace",
+	    "receipts_no_update", "receipts_no_delete", "ledger_append_only",
+	    "ledger_no_update", "ledger_no_delete" };
 	sqlite3_stmt	*st;
 	size_t		 i;
 	int		 rc;
