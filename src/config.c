@@ -112,6 +112,24 @@ resolve_path(const struct parse *p, const char *v)
 	return out;
 }
 
+/* Under systemd, LoadCredential= hands secrets over in
+ * $CREDENTIALS_DIRECTORY; a bare file name is looked up there. */
+static char *
+secret_path(const struct parse *p, const char *v)
+{
+	const char	*creds = getenv("CREDENTIALS_DIRECTORY");
+	char		*out;
+	size_t		 n;
+
+	if (creds == NULL || *creds == '\0' || strchr(v, '/') != NULL)
+		return resolve_path(p, v);
+	n = strlen(creds) + 1 + strlen(v) + 1;
+	if ((out = malloc(n)) == NULL)
+		return NULL;
+	snprintf(out, n, "%s/%s", creds, v);
+	return out;
+}
+
 static int
 set_listen(struct parse *p, const char *v)
 {
@@ -260,7 +278,7 @@ endpoint_key(struct parse *p, const char *k, const char *v)
 			ep->nsecrets++;
 			return 0;
 		}
-		if ((file = resolve_path(p, v)) == NULL)
+		if ((file = secret_path(p, v)) == NULL)
 			return FAIL(p, "out of memory");
 		rc = secret_load(file, ep->scheme == CONFIG_SCHEME_STDWH ?
 		    SECRET_STDWH : SECRET_STRIPE, &ep->secrets[ep->nsecrets],

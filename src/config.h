@@ -4,7 +4,9 @@
  * The format is line-oriented: `key = value`, `#` comments, blank lines and
  * `[endpoint NAME]` sections. Unknown keys, repeated single-valued keys and
  * malformed lines are errors, so that a typo never silently weakens the
- * service. Relative paths are taken relative to the config file's folder.
+ * service. Relative paths are taken relative to the config file's folder,
+ * except that a secret_file given as a bare name is read from
+ * $CREDENTIALS_DIRECTORY when systemd sets it (LoadCredential=).
  */
 #ifndef HL_CONFIG_H
 #define HL_CONFIG_H

@@ -269,6 +269,36 @@ START_TEST(without_secrets)
 }
 END_TEST
 
+START_TEST(credentials_directory)
+{
+	struct config	*cfg;
+	char		 creds[400];
+
+	snprintf(creds, sizeof(creds), "%s/creds", dir);
+	ck_assert_int_eq(mkdir(creds, 0700), 0);
+	put("creds/stripe.whsec", "whsec_from_systemd_credential", 0400);
+	ck_assert_int_eq(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\n"
+	    "[endpoint a]\ntenant = t\nscheme = stripe\n"
+	    "secret_file = stripe.whsec\n"
+	    "secret_file = stripe.key\n");
+	/* The bare name comes from the credentials; stripe.key is not there. */
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(strstr(err, ":7: ") != NULL, "got: %s", err);
+	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\n"
+	    "[endpoint a]\ntenant = t\nscheme = stripe\n"
+	    "secret_file = stripe.whsec\n"
+	    "secret_file = ./stripe.key\n");
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->endpoints[0].secrets[0].len, 29);
+	ck_assert_int_eq(memcmp(cfg->endpoints[0].secrets[0].key,
+	    "whsec_from_systemd_credential", 29), 0);
+	ck_assert_uint_eq(cfg->endpoints[0].secrets[1].len, 26);
+	config_free(cfg);
+	unsetenv("CREDENTIALS_DIRECTORY");
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_int_eq(config_name_valid("stripe-live_1", 13), 1);
@@ -295,6 +325,7 @@ make_suite(void)
 	tcase_add_test(tc, long_line);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, without_secrets);
+	tcase_add_test(tc, credentials_directory);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	return s;
