@@ -195,7 +195,7 @@ discard_body(struct req *rq, size_t *upload_data_size)
 	size_t max = rq->srv->cfg->max_body;
 
 	if (*upload_data_size > max - rq->discarded) {
-		rq->status = 413;
+		rq->status = 0;		/* nothing could be sent */
 		rq->code = "body_too_large_closed";
 		return MHD_NO;
 	}
@@ -412,10 +412,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	ms = (double)(end.tv_sec - rq->start.tv_sec) * 1e3 +
 	    (double)(end.tv_nsec - rq->start.tv_nsec) / 1e6;
-	f = json_pack("{s:s, s:s, s:s*, s:i, s:s*, s:f, s:s*}",
+	f = json_pack("{s:s, s:s, s:s*, s:o*, s:s*, s:f, s:s*}",
 	    "method", rq->method, "path", rq->path,
 	    "endpoint", rq->ep != NULL ? rq->ep->name : NULL,
-	    "status", (int)rq->status,
+	    "status", rq->status > 0 ? json_integer(rq->status) : NULL,
 	    "code", rq->code != NULL ? rq->code :
 	    (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL : "aborted"),
 	    "latency_ms", ms,
