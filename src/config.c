@@ -27,7 +27,8 @@ struct parse {
 	const char	*path;
 	int		 line;
 	int		 need_secrets;
-	struct config_endpoint *ep;	/* current section, or NULL */
+	struct config_endpoint *ep;	/* current endpoint section, or NULL */
+	struct config_tenant *tn;	/* current tenant section, or NULL */
 	char		*dir;		/* the config file's folder */
 	unsigned int	 seen;		/* top-level keys seen, as bits */
 	unsigned int	 ep_seen;	/* keys seen in this section */
@@ -293,10 +294,28 @@ endpoint_key(struct parse *p, const char *k, const char *v)
 }
 
 static int
+tenant_key(struct parse *p, const char *k, const char *v)
+{
+	if (strcmp(k, "require_expectations") == 0) {
+		if (once(p, &p->ep_seen, SEEN_TENANT, k) == -1)
+			return -1;
+		if (strcmp(v, "yes") == 0)
+			p->tn->require_expectations = 1;
+		else if (strcmp(v, "no") == 0)
+			p->tn->require_expectations = 0;
+		else
+			return FAIL(p, "require_expectations must be yes or no");
+		return 0;
+	}
+	return FAIL(p, "unknown key \"%.64s\" in [tenant %s]", k, p->tn->name);
+}
+
+static int
 end_section(struct parse *p)
 {
 	struct config_endpoint *ep = p->ep;
 
+	p->tn = NULL;
 	if (ep == NULL)
 		return 0;
 	if (!(p->ep_seen & SEEN_TENANT))
@@ -312,6 +331,41 @@ end_section(struct parse *p)
 	return 0;
 }
 
+static char *
+section_name(char *name)
+{
+	size_t len;
+
+	while (*name == ' ' || *name == '\t')
+		name++;
+	len = strlen(name);
+	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+		name[--len] = '\0';
+	return name;
+}
+
+static int
+tenant_section(struct parse *p, char *name)
+{
+	size_t i, len;
+
+	name = section_name(name);
+	len = strlen(name);
+	if (!config_name_valid(name, len))
+		return FAIL(p, "tenant name must be 1 to %d of [A-Za-z0-9_-]",
+		    CONFIG_NAME_MAX);
+	for (i = 0; i < p->cfg->ntenants; i++)
+		if (strcmp(p->cfg->tenants[i].name, name) == 0)
+			return FAIL(p, "tenant %s is defined twice", name);
+	if (p->cfg->ntenants == CONFIG_MAX_TENANTS)
+		return FAIL(p, "at most %d tenant sections", CONFIG_MAX_TENANTS);
+	p->tn = &p->cfg->tenants[p->cfg->ntenants++];
+	memcpy(p->tn->name, name, len + 1);
+	p->tn->line = p->line;
+	p->ep_seen = 0;
+	return 0;
+}
+
 static int
 section(struct parse *p, char *s)
 {
@@ -324,8 +378,11 @@ section(struct parse *p, char *s)
 		return FAIL(p, "a section header must end with ]");
 	*end = '\0';
 	s++;
+	if (strncmp(s, "tenant", 6) == 0 && (s[6] == ' ' || s[6] == '\t'))
+		return tenant_section(p, s + 7);
 	if (strncmp(s, "endpoint", 8) != 0 || (s[8] != ' ' && s[8] != '\t'))
-		return FAIL(p, "unknown section; expected [endpoint NAME]");
+		return FAIL(p, "unknown section; expected [endpoint NAME] or "
+		    "[tenant NAME]");
 	name = s + 9;
 	while (*name == ' ' || *name == '\t')
 		name++;
@@ -386,6 +443,8 @@ parse_line(struct parse *p, char *line)
 		return FAIL(p, "missing key before =");
 	if (*v == '\0')
 		return FAIL(p, "missing value for %.64s", k);
+	if (p->tn != NULL)
+		return tenant_key(p, k, v);
 	return p->ep != NULL ? endpoint_key(p, k, v) : top_key(p, k, v);
 }
 
@@ -413,7 +472,9 @@ config_load(const char *path, int need_secrets, char *err, size_t errlen)
 	cfg->max_per_ip = 256;
 	cfg->timeout = 15;
 	cfg->threads = 2;
-	if ((cfg->path = strdup(path)) == NULL) {
+	if ((cfg->tenants = calloc(CONFIG_MAX_TENANTS,
+	    sizeof(*cfg->tenants))) == NULL ||
+	    (cfg->path = strdup(path)) == NULL) {
 		fail_at(&p, 0, "out of memory");
 		goto fail;
 	}
@@ -483,9 +544,21 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nendpoints; i++)
 		for (j = 0; j < CONFIG_MAX_SECRETS; j++)
 			secret_clear(&cfg->endpoints[i].secrets[j]);
+	free(cfg->tenants);
 	free(cfg->path);
 	free(cfg->database);
 	free(cfg);
+}
+
+const struct config_tenant *
+config_tenant(const struct config *cfg, const char *tenant)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ntenants; i++)
+		if (strcmp(cfg->tenants[i].name, tenant) == 0)
+			return &cfg->tenants[i];
+	return NULL;
 }
 
 const struct config_endpoint *

@@ -1,8 +1,8 @@
 /*
  * config: the daemon's configuration file.
  *
- * The format is line-oriented: `key = value`, `#` comments, blank lines and
- * `[endpoint NAME]` sections. Unknown keys, repeated single-valued keys and
+ * The format is line-oriented: `key = value`, `#` comments, blank lines,
+ * `[endpoint NAME]` and `[tenant NAME]` sections. Unknown keys, repeated single-valued keys and
  * malformed lines are errors, so that a typo never silently weakens the
  * service. Relative paths are taken relative to the config file's folder,
  * except that a secret_file given as a bare name is read from
@@ -36,6 +36,16 @@ struct config_endpoint {
 	int			 line;		/* where the section starts */
 };
 
+/* Per-tenant settings, from [tenant NAME] sections. A tenant without a
+ * section has the defaults. */
+struct config_tenant {
+	char			 name[CONFIG_NAME_MAX + 1];
+	int			 require_expectations;	/* default 0 */
+	int			 line;
+};
+
+#define CONFIG_MAX_TENANTS	256
+
 struct config {
 	char			*path;		/* as given */
 	char			 listen_host[64];
@@ -48,6 +58,8 @@ struct config {
 	unsigned int		 threads;	/* HTTP worker threads */
 	struct config_endpoint	 endpoints[CONFIG_MAX_ENDPOINTS];
 	size_t			 nendpoints;
+	struct config_tenant	*tenants;	/* CONFIG_MAX_TENANTS slots */
+	size_t			 ntenants;
 };
 
 /* Read and check the file at path, loading every secret it names. When
@@ -67,6 +79,11 @@ void		 config_free(struct config *cfg);
  * is read-only once loaded. */
 const struct config_endpoint *config_endpoint(const struct config *cfg,
 		    const char *name, size_t len);
+
+/* The [tenant NAME] settings of tenant, or NULL for the defaults.
+ * Thread-safe. */
+const struct config_tenant *config_tenant(const struct config *cfg,
+		    const char *tenant);
 
 /* Return 1 when len bytes at s make a usable endpoint or tenant name:
  * 1 to CONFIG_NAME_MAX bytes of [A-Za-z0-9_-]. */

@@ -194,6 +194,26 @@ static const struct currency currencies[] = {
 
 #define NCURRENCIES (sizeof(currencies) / sizeof(currencies[0]))
 
+/* One trillion major units: far beyond any single card payment, yet it
+ * stops an amount sent in the wrong unit long before 2^53. */
+#define MAX_MAJOR	INT64_C(1000000000000)
+
+int64_t
+currency_max_amount(const struct currency *c)
+{
+	int64_t	 max = MAX_MAJOR;
+	int	 i;
+
+	if (c == NULL)
+		return 0;
+	for (i = 0; i < c->exponent; i++) {
+		if (max > CURRENCY_MAX_AMOUNT / 10)
+			return CURRENCY_MAX_AMOUNT;
+		max *= 10;
+	}
+	return max < CURRENCY_MAX_AMOUNT ? max : CURRENCY_MAX_AMOUNT;
+}
+
 static int
 cmp_code(const void *key, const void *elem)
 {

@@ -19,6 +19,10 @@ struct currency {
 	int		stripe_zero_decimal; /* Stripe sends whole units */
 };
 
+/* The largest amount accepted in currency c, in minor units: one trillion
+ * (10^12) major units, and never more than CURRENCY_MAX_AMOUNT. */
+int64_t	currency_max_amount(const struct currency *c);
+
 /* Look up a three-letter code, case-insensitive, len bytes at s. Returns
  * the table entry, or NULL when the code is not an active ISO 4217 code. */
 const struct currency *currency_lookup(const char *s, size_t len);

@@ -14,9 +14,18 @@
 
 #include "digest.h"
 
-#define ENTRY_FORMAT_VERSION	1
+#define ENTRY_FORMAT_VERSION	2	/* what new entries are written in */
 #define ENTRY_TEXT_MAX		255	/* bytes in any text field */
-#define ENTRY_ENCODED_MAX	2048	/* bytes in an encoding; a bound */
+#define ENTRY_POSTINGS_MAX	16	/* postings in one entry */
+#define ENTRY_ENCODED_MAX	4096	/* bytes in an encoding; a bound */
+
+/* One side of a double-entry posting: exactly one of debit and credit is
+ * non-zero. */
+struct entry_posting {
+	const char	*account;	/* one of entry_accounts */
+	int64_t		 debit;
+	int64_t		 credit;
+};
 
 struct entry {
 	int64_t		 seq;		/* 1, 2, 3, ... without gaps */
@@ -31,11 +40,21 @@ struct entry {
 	int64_t		 recorded_at;	/* server clock at commit, Unix s */
 	unsigned char	 body_sha256[DIGEST_SHA256_LEN];
 	unsigned char	 prev_hash[DIGEST_SHA256_LEN];
+	int		 format;	/* 1 (no postings) or 2 */
+	const struct entry_posting *postings;	/* format 2: 1 or more */
+	size_t		 npostings;
 };
 
+/* The accounts of a tenant's books, per currency. */
+extern const char *const entry_accounts[];
+
+/* Return 1 when name is one of entry_accounts. */
+int	entry_account_valid(const char *name);
+
 /* Write the canonical encoding of e into buf (cap bytes). Returns its
- * length, or -1 when a text field is longer than ENTRY_TEXT_MAX or the
- * encoding does not fit. Thread-safe. */
+ * length, or -1 when a text field is longer than ENTRY_TEXT_MAX, the
+ * format is unknown, a format-2 entry has no postings or more than
+ * ENTRY_POSTINGS_MAX, or the encoding does not fit. Thread-safe. */
 long	entry_encode(const struct entry *e, unsigned char *buf, size_t cap);
 
 /* hash = SHA-256(entry_encode(e)). Returns 0, or -1 as entry_encode().

@@ -22,6 +22,9 @@
 /* 9999-12-31T23:59:59Z: the last instant RFC 3339 can write. */
 #define EVENT_TIME_MAX		INT64_C(253402300799)
 
+/* The longest 3-D Secure outcome kept: sca_result less its NUL. */
+#define SCA_RESULT_MAX	(sizeof(((struct event_move *)0)->sca_result) - 1)
+
 /* The longest RFC 3339 timestamp accepted: nanoseconds and an offset. */
 #define RFC3339_MAX		35	/* 2026-12-03T10:00:00.123456789+01:00 */
 #define RFC3339_FRAC_MAX	9
@@ -42,6 +45,15 @@ static const char *const kind_names[] = {
 };
 
 #define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
+
+static const char *const status_names[] = {
+	[EVENT_STATUS_NONE] = "none",
+	[EVENT_STATUS_PENDING] = "pending",
+	[EVENT_STATUS_SUCCEEDED] = "succeeded",
+	[EVENT_STATUS_FAILED] = "failed"
+};
+
+#define NSTATUSES (sizeof(status_names) / sizeof(status_names[0]))
 
 static int
 fail(struct ctx *c, const char *path, const char *rule)
@@ -87,6 +99,14 @@ event_kind_name(enum event_kind kind)
 	if ((size_t)kind >= NKINDS)
 		return "none";
 	return kind_names[kind];
+}
+
+const char *
+event_status_name(enum event_status status)
+{
+	if ((size_t)status >= NSTATUSES)
+		return "none";
+	return status_names[status];
 }
 
 int
@@ -234,6 +254,21 @@ stripe_units(struct ctx *c, const char *path, const struct currency *cur,
 	return 0;
 }
 
+/*
+ * An amount in ISO minor units against its currency's ceiling. The 2^53
+ * bound in get_amount() only keeps JSON exact; this one refuses an amount
+ * no payment reaches, such as cents sent where yen were meant.
+ */
+static int
+check_max(struct ctx *c, const char *path, const struct currency *cur,
+    int64_t amount)
+{
+	if (amount > currency_max_amount(cur))
+		return fail(c, path, "exceeds the maximum for its currency "
+		    "(10^12 major units)");
+	return 0;
+}
+
 /* The currency first: the amount's unit depends on it. */
 static int
 stripe_money(struct ctx *c, const json_t *obj, const char *amount_path,
@@ -243,7 +278,8 @@ stripe_money(struct ctx *c, const json_t *obj, const char *amount_path,
 
 	if (get_currency(c, obj, "data.object.currency", out, &cur) == -1 ||
 	    get_amount(c, obj, amount_path, &out->amount) == -1 ||
-	    stripe_units(c, amount_path, cur, &out->amount) == -1)
+	    stripe_units(c, amount_path, cur, &out->amount) == -1 ||
+	    check_max(c, amount_path, cur, out->amount) == -1)
 		return -1;
 	return 0;
 }
@@ -288,6 +324,51 @@ get_word(struct ctx *c, const json_t *obj, const char *path, const char **s)
 	return 0;
 }
 
+/* A 3-D Secure outcome: 1 to SCA_RESULT_MAX bytes of [a-z_]. */
+static int
+sca_word_valid(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (s == NULL || len == 0 || len > SCA_RESULT_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/*
+ * payment_method_details.card.three_d_secure of a charge. It only
+ * describes the capture, so a missing or odd block is left as unknown
+ * rather than refusing money that did move.
+ */
+static void
+stripe_sca(const json_t *obj, struct event_move *out)
+{
+	const json_t	*v;
+	const char	*s;
+	size_t		 len;
+
+	v = json_object_get(obj, "payment_method_details");
+	v = json_object_get(v, "card");
+	v = json_object_get(v, "three_d_secure");
+	if (!json_is_object(v))
+		return;
+	v = json_object_get(v, "result");
+	if (!json_is_string(v))
+		return;
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (!sca_word_valid(s, len))
+		return;
+	memcpy(out->sca_result, s, len);
+	out->sca_result[len] = '\0';
+	/* Stripe's two outcomes under which the issuer bears fraud losses. */
+	out->liability_shift = strcmp(s, "authenticated") == 0 ||
+	    strcmp(s, "attempt_acknowledged") == 0;
+}
+
 static int
 stripe_payment_intent(struct ctx *c, const json_t *obj,
     struct event_move *out)
@@ -324,6 +405,7 @@ stripe_charge_capture(struct ctx *c, const json_t *obj, int need_captured,
 	if (stripe_charge_ref(c, obj, out) == -1 ||
 	    stripe_money(c, obj, amount_path, out) == -1)
 		return -1;
+	stripe_sca(obj, out);
 	out->kind = EVENT_CAPTURE;
 	return 0;
 }
@@ -338,26 +420,55 @@ stripe_charge_refunded(struct ctx *c, const json_t *obj,
 	    stripe_money(c, obj, "data.object.amount_refunded", out) == -1)
 		return -1;
 	out->kind = EVENT_REFUND;
+	out->status = EVENT_STATUS_SUCCEEDED;
 	out->cumulative = 1;
 	return 0;
 }
 
+/* Stripe's refund statuses. requires_action waits on the customer (a
+ * bank detail for some methods): the money is still on its way out. */
+static const struct {
+	const char		*name;
+	enum event_status	 status;
+} stripe_refund_statuses[] = {
+	{ "succeeded",		EVENT_STATUS_SUCCEEDED },
+	{ "pending",		EVENT_STATUS_PENDING },
+	{ "requires_action",	EVENT_STATUS_PENDING },
+	{ "failed",		EVENT_STATUS_FAILED },
+	{ "canceled",		EVENT_STATUS_FAILED }
+};
+
+/* refund.created, refund.updated, charge.refund.updated, refund.failed. */
 static int
-stripe_refund(struct ctx *c, const json_t *obj, struct event_move *out)
+stripe_refund(struct ctx *c, const json_t *obj, int need_failed,
+    struct event_move *out)
 {
-	const char	*status;
+	enum event_status	 status = EVENT_STATUS_NONE;
+	const char		*word;
+	size_t			 i;
 
 	if (check_object(c, obj, "data.object", "refund") == -1 ||
-	    get_word(c, obj, "data.object.status", &status) == -1)
+	    get_word(c, obj, "data.object.status", &word) == -1)
 		return -1;
-	/* Pending, requires_action, failed, canceled: no money moved yet. */
-	if (strcmp(status, "succeeded") != 0)
-		return 0;
+	for (i = 0; i < sizeof(stripe_refund_statuses) /
+	    sizeof(stripe_refund_statuses[0]); i++)
+		if (strcmp(word, stripe_refund_statuses[i].name) == 0) {
+			status = stripe_refund_statuses[i].status;
+			break;
+		}
+	if (status == EVENT_STATUS_NONE)
+		return fail(c, "data.object.status", "must be succeeded, "
+		    "pending, requires_action, failed or canceled");
+	/* The event's name and the object's status must tell one story. */
+	if (need_failed && status != EVENT_STATUS_FAILED)
+		return fail(c, "data.object.status",
+		    "must be failed or canceled for refund.failed");
 	if (get_id(c, obj, "data.object.id", out->object_id) == -1 ||
 	    stripe_child_ref(c, obj, out) == -1 ||
 	    stripe_money(c, obj, "data.object.amount", out) == -1)
 		return -1;
 	out->kind = EVENT_REFUND;
+	out->status = status;
 	return 0;
 }
 
@@ -388,8 +499,11 @@ stripe_dispute(struct ctx *c, const json_t *obj, int closed,
 	return 0;
 }
 
+/* payout.paid, and payout.failed or payout.canceled, which give the
+ * money back to the provider balance. */
 static int
-stripe_payout(struct ctx *c, const json_t *obj, struct event_move *out)
+stripe_payout(struct ctx *c, const json_t *obj, enum event_status status,
+    struct event_move *out)
 {
 	if (check_object(c, obj, "data.object", "payout") == -1 ||
 	    get_id(c, obj, "data.object.id", out->object_id) == -1 ||
@@ -397,6 +511,7 @@ stripe_payout(struct ctx *c, const json_t *obj, struct event_move *out)
 		return -1;
 	memcpy(out->payment_ref, out->object_id, sizeof(out->payment_ref));
 	out->kind = EVENT_PAYOUT;
+	out->status = status;
 	return 0;
 }
 
@@ -410,25 +525,40 @@ receipt_only(struct event_move *out)
 	out->amount = 0;
 	out->currency[0] = '\0';
 	out->cumulative = 0;
+	out->status = EVENT_STATUS_NONE;
+	out->fee = 0;
+	out->sca_result[0] = '\0';
+	out->liability_shift = -1;
+}
+
+/* Every field empty; liability_shift is "unknown", not "not shifted". */
+static void
+clear(struct event_move *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->liability_shift = -1;
 }
 
 static enum event_result
 invalid(struct event_move *out)
 {
-	memset(out, 0, sizeof(*out));
+	clear(out);
 	return EVENT_INVALID;
 }
 
 enum stripe_map {
 	SM_NONE,
+	SM_RECEIPT,
 	SM_PAYMENT_INTENT,
 	SM_CHARGE_SUCCEEDED,
 	SM_CHARGE_CAPTURED,
 	SM_CHARGE_REFUNDED,
 	SM_REFUND,
+	SM_REFUND_FAILED,
 	SM_DISPUTE_CREATED,
 	SM_DISPUTE_CLOSED,
-	SM_PAYOUT
+	SM_PAYOUT,
+	SM_PAYOUT_FAILED
 };
 
 static const struct {
@@ -440,9 +570,18 @@ static const struct {
 	{ "charge.captured",		SM_CHARGE_CAPTURED },
 	{ "charge.refunded",		SM_CHARGE_REFUNDED },
 	{ "refund.created",		SM_REFUND },
+	{ "refund.updated",		SM_REFUND },
+	{ "charge.refund.updated",	SM_REFUND },
+	{ "refund.failed",		SM_REFUND_FAILED },
 	{ "charge.dispute.created",	SM_DISPUTE_CREATED },
 	{ "charge.dispute.closed",	SM_DISPUTE_CLOSED },
-	{ "payout.paid",		SM_PAYOUT }
+	/* The same money as created and closed: posting these too would
+	 * count a dispute twice. */
+	{ "charge.dispute.funds_withdrawn",	SM_RECEIPT },
+	{ "charge.dispute.funds_reinstated",	SM_RECEIPT },
+	{ "payout.paid",		SM_PAYOUT },
+	{ "payout.failed",		SM_PAYOUT_FAILED },
+	{ "payout.canceled",		SM_PAYOUT_FAILED }
 };
 
 enum event_result
@@ -456,7 +595,7 @@ event_map_stripe(const json_t *root, struct event_move *out, char *why,
 	size_t		 i;
 	int		 rc;
 
-	memset(out, 0, sizeof(*out));
+	clear(out);
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (!json_is_object(root)) {
@@ -487,7 +626,7 @@ event_map_stripe(const json_t *root, struct event_move *out, char *why,
 			map = stripe_types[i].map;
 			break;
 		}
-	if (map == SM_NONE)
+	if (map == SM_NONE || map == SM_RECEIPT)
 		return EVENT_OK;
 
 	data = json_object_get(root, "data");
@@ -515,7 +654,10 @@ event_map_stripe(const json_t *root, struct event_move *out, char *why,
 		rc = stripe_charge_refunded(&c, obj, out);
 		break;
 	case SM_REFUND:
-		rc = stripe_refund(&c, obj, out);
+		rc = stripe_refund(&c, obj, 0, out);
+		break;
+	case SM_REFUND_FAILED:
+		rc = stripe_refund(&c, obj, 1, out);
 		break;
 	case SM_DISPUTE_CREATED:
 		rc = stripe_dispute(&c, obj, 0, out);
@@ -524,7 +666,10 @@ event_map_stripe(const json_t *root, struct event_move *out, char *why,
 		rc = stripe_dispute(&c, obj, 1, out);
 		break;
 	case SM_PAYOUT:
-		rc = stripe_payout(&c, obj, out);
+		rc = stripe_payout(&c, obj, EVENT_STATUS_SUCCEEDED, out);
+		break;
+	case SM_PAYOUT_FAILED:
+		rc = stripe_payout(&c, obj, EVENT_STATUS_FAILED, out);
 		break;
 	default:
 		rc = 0;
@@ -637,7 +782,8 @@ rfc3339_parse(const char *s, size_t len, int64_t *out)
 enum neutral_map {
 	NM_NONE,
 	NM_CAPTURE,
-	NM_REFUND,
+	NM_REFUND,		/* data.status optional, default "succeeded" */
+	NM_REFUND_UPDATE,	/* data.status required */
 	NM_DISPUTE,
 	NM_PAYOUT
 };
@@ -646,13 +792,24 @@ static const struct {
 	const char		*type;
 	enum neutral_map	 map;
 	enum event_kind		 kind;
+	enum event_status	 status;	/* a payout's, by its type */
 } neutral_types[] = {
-	{ "payment.captured",	NM_CAPTURE,	EVENT_CAPTURE },
-	{ "payment.refunded",	NM_REFUND,	EVENT_REFUND },
-	{ "dispute.opened",	NM_DISPUTE,	EVENT_DISPUTE_OPENED },
-	{ "dispute.won",	NM_DISPUTE,	EVENT_DISPUTE_WON },
-	{ "dispute.lost",	NM_DISPUTE,	EVENT_DISPUTE_LOST },
-	{ "payout.paid",	NM_PAYOUT,	EVENT_PAYOUT }
+	{ "payment.captured",	NM_CAPTURE,	EVENT_CAPTURE,
+	    EVENT_STATUS_NONE },
+	{ "payment.refunded",	NM_REFUND,	EVENT_REFUND,
+	    EVENT_STATUS_NONE },
+	{ "refund.updated",	NM_REFUND_UPDATE, EVENT_REFUND,
+	    EVENT_STATUS_NONE },
+	{ "dispute.opened",	NM_DISPUTE,	EVENT_DISPUTE_OPENED,
+	    EVENT_STATUS_NONE },
+	{ "dispute.won",	NM_DISPUTE,	EVENT_DISPUTE_WON,
+	    EVENT_STATUS_NONE },
+	{ "dispute.lost",	NM_DISPUTE,	EVENT_DISPUTE_LOST,
+	    EVENT_STATUS_NONE },
+	{ "payout.paid",	NM_PAYOUT,	EVENT_PAYOUT,
+	    EVENT_STATUS_SUCCEEDED },
+	{ "payout.failed",	NM_PAYOUT,	EVENT_PAYOUT,
+	    EVENT_STATUS_FAILED }
 };
 
 static int
@@ -661,8 +818,87 @@ neutral_money(struct ctx *c, const json_t *data, struct event_move *out)
 	const struct currency	*cur;
 
 	if (get_amount(c, data, "data.amount", &out->amount) == -1 ||
-	    get_currency(c, data, "data.currency", out, &cur) == -1)
+	    get_currency(c, data, "data.currency", out, &cur) == -1 ||
+	    check_max(c, "data.amount", cur, out->amount) == -1)
 		return -1;
+	return 0;
+}
+
+/* A refund's data.status; absent or null means "succeeded" unless the
+ * type requires it. */
+static int
+neutral_refund_status(struct ctx *c, const json_t *data, int required,
+    struct event_move *out)
+{
+	static const struct {
+		const char		*name;
+		enum event_status	 status;
+	} names[] = {
+		{ "pending",	EVENT_STATUS_PENDING },
+		{ "succeeded",	EVENT_STATUS_SUCCEEDED },
+		{ "failed",	EVENT_STATUS_FAILED }
+	};
+	const json_t	*v = json_object_get(data, "status");
+	size_t		 i;
+
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			return fail(c, "data.status", "is required");
+		out->status = EVENT_STATUS_SUCCEEDED;
+		return 0;
+	}
+	if (json_is_string(v))
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(json_string_value(v), names[i].name) == 0) {
+				out->status = names[i].status;
+				return 0;
+			}
+	return fail(c, "data.status", "must be pending, succeeded or failed");
+}
+
+/*
+ * A capture's optional data.fee and data.sca, read after the amount. A fee
+ * below the amount is also below the currency's maximum.
+ */
+static int
+neutral_capture_extras(struct ctx *c, const json_t *data,
+    struct event_move *out)
+{
+	const json_t	*v, *sca;
+	json_int_t	 fee;
+	size_t		 len;
+
+	v = json_object_get(data, "fee");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || (fee = json_integer_value(v)) < 0 ||
+		    fee >= out->amount)
+			return fail(c, "data.fee", "must be an integer in "
+			    "minor units, at least 0 and less than "
+			    "data.amount");
+		out->fee = (int64_t)fee;
+	}
+
+	sca = json_object_get(data, "sca");
+	if (sca == NULL || json_is_null(sca))
+		return 0;
+	if (!json_is_object(sca))
+		return fail(c, "data.sca", "must be an object");
+	v = json_object_get(sca, "result");
+	if (v == NULL || json_is_null(v))
+		return fail(c, "data.sca.result", "is required");
+	if (!json_is_string(v))
+		return fail(c, "data.sca.result", "must be a string");
+	len = json_string_length(v);
+	if (!sca_word_valid(json_string_value(v), len))
+		return fail(c, "data.sca.result",
+		    "must be 1 to 31 characters of a-z _");
+	memcpy(out->sca_result, json_string_value(v), len);
+	out->sca_result[len] = '\0';
+	v = json_object_get(sca, "liability_shift");
+	if (v == NULL || !json_is_boolean(v))
+		return fail(c, "data.sca.liability_shift",
+		    "must be true or false");
+	out->liability_shift = json_is_true(v);
 	return 0;
 }
 
@@ -673,11 +909,12 @@ event_map_neutral(const json_t *root, struct event_move *out, char *why,
 	struct ctx		 c = { why, whylen };
 	enum neutral_map	 map = NM_NONE;
 	enum event_kind		 kind = EVENT_NONE;
+	enum event_status	 status = EVENT_STATUS_NONE;
 	const json_t		*v, *data;
 	size_t			 i;
 	int			 rc = 0;
 
-	memset(out, 0, sizeof(*out));
+	clear(out);
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (!json_is_object(root)) {
@@ -709,6 +946,7 @@ event_map_neutral(const json_t *root, struct event_move *out, char *why,
 		if (strcmp(out->type, neutral_types[i].type) == 0) {
 			map = neutral_types[i].map;
 			kind = neutral_types[i].kind;
+			status = neutral_types[i].status;
 			break;
 		}
 	if (map == NM_NONE)
@@ -724,6 +962,7 @@ event_map_neutral(const json_t *root, struct event_move *out, char *why,
 		rc = get_id(&c, data, "data.payment_id", out->payment_ref);
 		break;
 	case NM_REFUND:
+	case NM_REFUND_UPDATE:
 		rc = get_id(&c, data, "data.payment_id", out->payment_ref);
 		if (rc == 0)
 			rc = get_id(&c, data, "data.refund_id",
@@ -745,6 +984,24 @@ event_map_neutral(const json_t *root, struct event_move *out, char *why,
 		break;
 	}
 	if (rc == -1 || neutral_money(&c, data, out) == -1)
+		return invalid(out);
+
+	switch (map) {
+	case NM_CAPTURE:
+		rc = neutral_capture_extras(&c, data, out);
+		break;
+	case NM_REFUND:
+	case NM_REFUND_UPDATE:
+		rc = neutral_refund_status(&c, data, map == NM_REFUND_UPDATE,
+		    out);
+		break;
+	case NM_PAYOUT:
+		out->status = status;
+		break;
+	default:
+		break;
+	}
+	if (rc == -1)
 		return invalid(out);
 	out->kind = kind;
 	return EVENT_OK;

@@ -23,6 +23,15 @@ enum event_kind {
 	EVENT_PAYOUT		/* balance paid out to the merchant's bank */
 };
 
+/* Where a refund or payout stands. A refund is pending until it succeeds
+ * or fails; a failed payout returns its money to the provider balance. */
+enum event_status {
+	EVENT_STATUS_NONE = 0,		/* not a refund or payout */
+	EVENT_STATUS_PENDING,
+	EVENT_STATUS_SUCCEEDED,
+	EVENT_STATUS_FAILED		/* failed or canceled */
+};
+
 struct event_move {
 	enum event_kind	 kind;
 	char		 type[EVENT_TYPE_MAX + 1];	/* provider's type */
@@ -35,6 +44,12 @@ struct event_move {
 	int64_t		 occurred_at;	/* provider's event time, Unix seconds */
 	int		 cumulative;	/* amount is a running total (Stripe's
 					   charge.refunded amount_refunded) */
+	enum event_status status;	/* refunds and payouts; NONE otherwise */
+	int64_t		 fee;		/* provider's fee on a capture, minor
+					   units, 0 <= fee < amount; 0 if none */
+	char		 sca_result[32];	/* 3DS outcome on a capture, e.g.
+					   "authenticated"; "" when absent */
+	int		 liability_shift;	/* 1 shifted, 0 not, -1 unknown */
 };
 
 enum event_result {
@@ -56,6 +71,9 @@ enum event_result event_map_neutral(const json_t *root, struct event_move *out,
 /* The ledger's name for kind ("capture", "refund", ...); "none" for
  * EVENT_NONE. */
 const char	*event_kind_name(enum event_kind kind);
+
+/* "none", "pending", "succeeded", "failed". */
+const char	*event_status_name(enum event_status status);
 
 /* Inverse of event_kind_name(); -1 for an unknown name. */
 int		 event_kind_parse(const char *name);

@@ -2,8 +2,9 @@
  * hookledgerd: the webhook receiver.
  *
  * This file only parses options, loads the config and wires the modules
- * together: ledger -> writer -> http. Signals are handled synchronously by
- * the main thread with sigwait(), so no handler runs inside a library.
+ * together: ledger -> writer -> api -> http. Signals are handled
+ * synchronously by the main thread with sigwait(), so no handler runs
+ * inside a library.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "api.h"
 #include "config.h"
 #include "digest.h"
 #include "http.h"
@@ -54,6 +56,7 @@ main(int argc, char **argv)
 	struct ledger		*lg = NULL;
 	struct writer		*w = NULL;
 	struct inflight		*inf = NULL;
+	struct api		*api = NULL;
 	struct http_server	*srv = NULL;
 	const char		*path = NULL;
 	char			 err[512], addr[96];
@@ -126,7 +129,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "hookledgerd: %s\n", err);
 		goto out;
 	}
-	if ((srv = http_start(cfg, w, inf, err, sizeof(err))) == NULL) {
+	if ((api = api_new(cfg, inf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "hookledgerd: %s\n", err);
+		goto out;
+	}
+	if ((srv = http_start(cfg, w, inf, api, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s: %s\n", path, err);
 		goto out;
 	}
@@ -150,6 +157,7 @@ main(int argc, char **argv)
 	rc = EXIT_SUCCESS;
 out:
 	http_stop(srv);
+	api_free(api);
 	writer_stop(w);
 	inflight_free(inf);
 	ledger_close(lg);

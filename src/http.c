@@ -1,5 +1,6 @@
 /*
- * http.c: request handling for POST /webhooks/NAME.
+ * http.c: request handling for POST /webhooks/NAME and, through api.c,
+ * for the merchant API under /v1/.
  *
  * Per-request state lives in *req_cls from the first call of the access
  * handler to the completion callback, which also runs for aborted
@@ -23,6 +24,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "api.h"
 #include "body.h"
 #include "digest.h"
 #include "event.h"
@@ -39,6 +41,7 @@ struct http_server {
 	const struct config	*cfg;
 	struct writer		*writer;
 	struct inflight		*inflight;
+	struct api		*api;		/* NULL: no /v1/ routes */
 	unsigned short		 port;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
@@ -57,9 +60,12 @@ struct req {
 	struct http_server		*srv;
 	struct MHD_Connection		*conn;
 	const struct config_endpoint	*ep;
+	int				 is_api;	/* under /v1/ */
+	struct api_req			 api;
 	enum req_stage			 stage;
 	unsigned char			*body;
 	size_t				 len, cap;
+	size_t				 max;		/* body cap */
 	int				 too_large;
 	size_t				 discarded;	/* bytes past the cap */
 	struct timespec			 start;
@@ -125,6 +131,38 @@ declared_length(struct req *rq)
 	return n;
 }
 
+/* Take over what api.c answered, for the log line. */
+static enum MHD_Result
+api_done(struct req *rq, enum MHD_Result ret)
+{
+	rq->status = rq->api.status;
+	rq->code = rq->api.code;
+	rq->stage = STAGE_DONE;
+	return ret;
+}
+
+/* api.c routes and authenticates; a POST it lets through is then held to
+ * the same media type and length rules as a webhook, with the API's cap. */
+static enum MHD_Result
+start_api(struct req *rq, const char *url, const char *method)
+{
+	enum MHD_Result ret;
+
+	rq->is_api = 1;
+	ret = api_begin(rq->srv->api, rq->conn, url, method, &rq->api);
+	if (rq->api.next != API_BODY)
+		return api_done(rq, ret);
+	if (!content_type_ok(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
+		return answer_error(rq, 415, "unsupported_media_type",
+		    "the body must be sent as application/json");
+	if (declared_length(rq) > (long long)API_BODY_MAX)
+		return answer_error(rq, 413, "body_too_large",
+		    "the body is larger than this endpoint accepts");
+	rq->max = API_BODY_MAX;
+	rq->stage = STAGE_BODY;
+	return MHD_YES;
+}
+
 static enum MHD_Result
 start_request(struct req *rq, const char *url, const char *method)
 {
@@ -132,6 +170,9 @@ start_request(struct req *rq, const char *url, const char *method)
 	const char		*name;
 	long long		 cl;
 
+	if (rq->srv->api != NULL &&
+	    strncmp(url, API_PREFIX, sizeof(API_PREFIX) - 1) == 0)
+		return start_api(rq, url, method);
 	if (strncmp(url, WEBHOOK_PREFIX, sizeof(WEBHOOK_PREFIX) - 1) != 0) {
 		if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0) {
 			rq->status = 200;
@@ -157,6 +198,7 @@ start_request(struct req *rq, const char *url, const char *method)
 	if (cl > (long long)cfg->max_body)
 		return answer_error(rq, 413, "body_too_large",
 		    "the body is larger than this endpoint accepts");
+	rq->max = cfg->max_body;
 	rq->stage = STAGE_BODY;
 	return MHD_YES;
 }
@@ -164,7 +206,7 @@ start_request(struct req *rq, const char *url, const char *method)
 static int
 append_body(struct req *rq, const char *data, size_t n)
 {
-	size_t		 max = rq->srv->cfg->max_body, ncap;
+	size_t		 max = rq->max, ncap;
 	unsigned char	*p;
 
 	if (n > max - rq->len)
@@ -192,7 +234,7 @@ append_body(struct req *rq, const char *data, size_t n)
 static enum MHD_Result
 discard_body(struct req *rq, size_t *upload_data_size)
 {
-	size_t max = rq->srv->cfg->max_body;
+	size_t max = rq->max;
 
 	if (*upload_data_size > max - rq->discarded) {
 		rq->status = 0;		/* nothing could be sent */
@@ -225,6 +267,21 @@ check_signature(struct req *rq)
 	    now_seconds(), ep->tolerance);
 }
 
+/* Release the request's in-flight claim, if it holds one. */
+static void
+release_claim(struct req *rq)
+{
+	if (rq->is_api) {
+		api_release(rq->srv->api, &rq->api);
+		return;
+	}
+	if (rq->claimed) {
+		inflight_release(rq->srv->inflight, rq->ep->name,
+		    rq->event_id);
+		rq->claimed = 0;
+	}
+}
+
 /* Writer thread: the outcome is final. Wake the connection; after the
  * resume the request may be freed at any moment, so touch it no more. */
 static void
@@ -233,14 +290,42 @@ job_done(struct writer_job *job, void *arg)
 	struct req		*rq = arg;
 	struct http_server	*srv = rq->srv;
 
-	inflight_release(srv->inflight, rq->ep->name, rq->event_id);
-	rq->claimed = 0;
+	release_claim(rq);
 	rq->stage = STAGE_ANSWER;
 	MHD_resume_connection(rq->conn);
 	pthread_mutex_lock(&srv->mu);
 	srv->pending--;
 	pthread_cond_broadcast(&srv->cv);
 	pthread_mutex_unlock(&srv->mu);
+}
+
+/* Hand rq's job to the writer; its claim is held until job_done(). When
+ * shutting down, release the claim and answer 503 instead. */
+static enum MHD_Result
+submit(struct req *rq)
+{
+	struct http_server	*srv = rq->srv;
+	struct writer_job	*job = &rq->job;
+
+	job->done = job_done;
+	job->arg = rq;
+
+	pthread_mutex_lock(&srv->mu);
+	if (srv->draining) {
+		pthread_mutex_unlock(&srv->mu);
+		release_claim(rq);
+		return answer_error(rq, 503, "shutting_down", "the service is "
+		    "restarting; nothing was recorded, retry later");
+	}
+	srv->pending++;
+	pthread_mutex_unlock(&srv->mu);
+
+	/* Suspend before submitting, so the writer's resume always finds
+	 * the connection suspended. */
+	rq->stage = STAGE_QUEUED;
+	MHD_suspend_connection(rq->conn);
+	writer_submit(srv->writer, job);
+	return MHD_YES;
 }
 
 static enum MHD_Result
@@ -299,31 +384,26 @@ finish_body(struct req *rq)
 	job->ev.endpoint = rq->ep->name;
 	job->ev.event_id = rq->event_id;
 	if (digest_sha256(rq->body, rq->len, job->ev.body_sha256) == -1) {
-		inflight_release(srv->inflight, rq->ep->name, rq->event_id);
-		rq->claimed = 0;
+		release_claim(rq);
 		return answer_error(rq, 503, "storage_unavailable",
 		    "internal failure; nothing was recorded, retry later");
 	}
-	job->done = job_done;
-	job->arg = rq;
+	return submit(rq);
+}
 
-	pthread_mutex_lock(&srv->mu);
-	if (srv->draining) {
-		pthread_mutex_unlock(&srv->mu);
-		inflight_release(srv->inflight, rq->ep->name, rq->event_id);
-		rq->claimed = 0;
-		return answer_error(rq, 503, "shutting_down", "the service is "
-		    "restarting; nothing was recorded, retry later");
-	}
-	srv->pending++;
-	pthread_mutex_unlock(&srv->mu);
+static enum MHD_Result
+finish_api(struct req *rq)
+{
+	enum MHD_Result ret;
 
-	/* Suspend before submitting, so the writer's resume always finds
-	 * the connection suspended. */
-	rq->stage = STAGE_QUEUED;
-	MHD_suspend_connection(rq->conn);
-	writer_submit(srv->writer, job);
-	return MHD_YES;
+	if (rq->too_large)
+		return answer_error(rq, 413, "body_too_large",
+		    "the body is larger than this endpoint accepts");
+	ret = api_body(rq->srv->api, rq->conn, &rq->api, rq->body, rq->len,
+	    &rq->job);
+	if (rq->api.next != API_SUBMIT)
+		return api_done(rq, ret);
+	return submit(rq);
 }
 
 static enum MHD_Result
@@ -367,7 +447,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	switch (rq->stage) {
 	case STAGE_BODY:
 		if (*upload_data_size == 0)
-			return finish_body(rq);
+			return rq->is_api ? finish_api(rq) : finish_body(rq);
 		if (rq->too_large)
 			return discard_body(rq, upload_data_size);
 		if (append_body(rq, upload_data, *upload_data_size) == -1) {
@@ -383,6 +463,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	case STAGE_ANSWER:
+		if (rq->is_api)
+			return api_done(rq, api_answer(rq->conn, &rq->api,
+			    &rq->job.out));
 		return answer_outcome(rq);
 	case STAGE_QUEUED:
 		/* Spurious call while suspended: nothing to do yet. */
@@ -398,7 +481,6 @@ static void
 on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	struct http_server	*srv = cls;
 	struct req		*rq = *req_cls;
 	struct timespec		 end;
 	double			 ms;
@@ -407,8 +489,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (rq == NULL)
 		return;
 	*req_cls = NULL;
-	if (rq->claimed)
-		inflight_release(srv->inflight, rq->ep->name, rq->event_id);
+	release_claim(rq);
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	ms = (double)(end.tv_sec - rq->start.tv_sec) * 1e3 +
 	    (double)(end.tv_nsec - rq->start.tv_nsec) / 1e6;
@@ -442,7 +523,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 struct http_server *
 http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
-    char *err, size_t errlen)
+    struct api *api, char *err, size_t errlen)
 {
 	struct http_server	*srv;
 	struct addrinfo		 hints, *ai = NULL;
@@ -458,6 +539,7 @@ http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
 	srv->cfg = cfg;
 	srv->writer = w;
 	srv->inflight = inf;
+	srv->api = api;
 	pthread_mutex_init(&srv->mu, NULL);
 	pthread_cond_init(&srv->cv, NULL);
 

@@ -13,16 +13,19 @@
 
 #include <stddef.h>
 
+#include "api.h"
 #include "config.h"
 #include "inflight.h"
 #include "writer.h"
 
 struct http_server;
 
-/* Bind and start serving. cfg, w and inf must outlive the server.
+/* Bind and start serving. URLs under /v1/ go to api, unless it is NULL
+ * (then they are 404). cfg, w, inf and api must outlive the server.
  * Returns NULL with one line in err. */
 struct http_server *http_start(const struct config *cfg, struct writer *w,
-		    struct inflight *inf, char *err, size_t errlen);
+		    struct inflight *inf, struct api *api, char *err,
+		    size_t errlen);
 
 /* The port actually bound (the configured one, or the ephemeral one
  * chosen for port 0). */

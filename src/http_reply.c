@@ -25,6 +25,15 @@ enum MHD_Result
 http_reply(struct MHD_Connection *conn, unsigned int status, const char *json,
     int replayed, const char *allow, unsigned int retry_after)
 {
+	return http_reply_with(conn, status, json, replayed, allow,
+	    retry_after, NULL, 0);
+}
+
+enum MHD_Result
+http_reply_with(struct MHD_Connection *conn, unsigned int status,
+    const char *json, int replayed, const char *allow,
+    unsigned int retry_after, const char *const hdrs[][2], size_t n)
+{
 	struct MHD_Response	*r;
 	enum MHD_Result		 ret;
 	char			 ra[16];
@@ -49,6 +58,9 @@ http_reply(struct MHD_Connection *conn, unsigned int status, const char *json,
 		snprintf(ra, sizeof(ra), "%u", retry_after);
 		ok &= MHD_add_response_header(r, "Retry-After", ra) == MHD_YES;
 	}
+	for (i = 0; i < n; i++)
+		ok &= MHD_add_response_header(r, hdrs[i][0], hdrs[i][1]) ==
+		    MHD_YES;
 	if (!ok) {
 		/* A response without its security headers is not sent. */
 		MHD_destroy_response(r);

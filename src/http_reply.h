@@ -5,6 +5,8 @@
 #ifndef HL_HTTP_REPLY_H
 #define HL_HTTP_REPLY_H
 
+#include <stddef.h>
+
 #include <microhttpd.h>
 
 /* Queue status with the JSON text body (copied). When replayed is set the
@@ -14,6 +16,13 @@
 enum MHD_Result	http_reply(struct MHD_Connection *conn, unsigned int status,
 		    const char *json, int replayed, const char *allow,
 		    unsigned int retry_after);
+
+/* http_reply() with n more headers: hdrs[i][0] is a name, hdrs[i][1] its
+ * value, both constant strings of ours. */
+enum MHD_Result	http_reply_with(struct MHD_Connection *conn, unsigned int status,
+		    const char *json, int replayed, const char *allow,
+		    unsigned int retry_after, const char *const hdrs[][2],
+		    size_t n);
 
 /* Queue {"error":code,"message":message}. code and message are constant
  * strings of ours, never request data. */

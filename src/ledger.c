@@ -1,11 +1,11 @@
 /*
- * ledger.c: open, migrate and append to the ledger database.
+ * ledger.c: open and migrate the ledger database, keep its head, and
+ * append entries with their postings.
  *
- * Appending happens only through ledger_apply(), called by the writer
- * thread inside a transaction it owns. Each event gets a savepoint, so a
- * failing event rolls back alone and its neighbours in the batch commit.
- * The head (last seq and hash) is kept in memory, restored when a
- * savepoint rolls back and reloaded from the file when a commit fails.
+ * Appending happens only from ledger_apply() (apply.c), called by the
+ * writer thread inside a transaction it owns. The head (last seq and hash)
+ * is kept in memory, restored when a savepoint rolls back and reloaded
+ * from the file when a commit fails.
  */
 #include "ledger.h"
 
@@ -17,46 +17,8 @@
 #include <jansson.h>
 
 #include "entry.h"
+#include "ledger_int.h"
 #include "schema_sql.h"
-
-enum stmt_id {
-	ST_RECEIPT_GET,
-	ST_RECEIPT_PUT,
-	ST_ENTRY_PUT,
-	ST_CAPTURED,
-	ST_REFUNDED,
-	ST_SAVEPOINT,
-	ST_RELEASE,
-	ST_ROLLBACK_TO,
-	ST_COUNT
-};
-
-static const char *const stmt_sql[ST_COUNT] = {
-	[ST_RECEIPT_GET] = "SELECT body_sha256, status, response FROM receipts"
-	    " WHERE endpoint = ?1 AND event_id = ?2",
-	[ST_RECEIPT_PUT] = "INSERT INTO receipts (endpoint, event_id, tenant,"
-	    " event_type, body_sha256, received_at, outcome, entry_seq, status,"
-	    " response) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[ST_ENTRY_PUT] = "INSERT INTO ledger (seq, tenant, endpoint, event_id,"
-	    " kind, payment_ref, amount, currency, occurred_at, recorded_at,"
-	    " body_sha256, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-	    " ?8, ?9, ?10, ?11, ?12, ?13)",
-	[ST_CAPTURED] = "SELECT 1 FROM ledger WHERE tenant = ?1 AND"
-	    " payment_ref = ?2 AND kind = 'capture' LIMIT 1",
-	[ST_REFUNDED] = "SELECT coalesce(sum(amount), 0) FROM ledger WHERE"
-	    " tenant = ?1 AND payment_ref = ?2 AND kind = 'refund'",
-	[ST_SAVEPOINT] = "SAVEPOINT event",
-	[ST_RELEASE] = "RELEASE event",
-	[ST_ROLLBACK_TO] = "ROLLBACK TO event",
-};
-
-struct ledger {
-	sqlite3		*db;
-	enum ledger_mode mode;
-	sqlite3_stmt	*stmt[ST_COUNT];
-	int64_t		 head_seq;
-	unsigned char	 head_hash[DIGEST_SHA256_LEN];
-};
 
 static void
 errf(char *err, size_t errlen, const char *path, const char *what,
@@ -196,7 +158,7 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 	if (migrate(lg, path, err, errlen) == -1)
 		goto fail;
 	for (i = 0; i < ST_COUNT; i++) {
-		if (sqlite3_prepare_v3(lg->db, stmt_sql[i], -1,
+		if (sqlite3_prepare_v3(lg->db, ledger_stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &lg->stmt[i], NULL) != SQLITE_OK) {
 			errf(err, errlen, path, "cannot prepare", lg->db);
 			goto fail;
@@ -259,9 +221,8 @@ ledger_commit(struct ledger *lg)
 	return -1;
 }
 
-/* Run a statement that returns no rows; the statement is reset. */
-static int
-run(sqlite3_stmt *st)
+int
+ledger_run(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
@@ -270,8 +231,8 @@ run(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static void
-respond(struct ledger_outcome *out, enum ledger_result r, int status,
+void
+ledger_respond(struct ledger_outcome *out, enum ledger_result r, int status,
     json_t *body)
 {
 	char *s;
@@ -303,229 +264,65 @@ ledger_outcome_failed(struct ledger_outcome *out)
 	    "record this event; nothing was recorded, retry later\"}");
 }
 
-enum lookup { LOOKUP_NONE, LOOKUP_SAME, LOOKUP_DIFFERENT, LOOKUP_ERROR };
-
-static enum lookup
-receipt_lookup(struct ledger *lg, const struct ledger_event *ev,
-    struct ledger_outcome *out)
+void
+ledger_save_head(const struct ledger *lg, struct ledger_head *h)
 {
-	sqlite3_stmt	*st = lg->stmt[ST_RECEIPT_GET];
-	enum lookup	 r = LOOKUP_ERROR;
-	const void	*h;
-	const unsigned char *resp;
-	int		 rc, n;
-
-	sqlite3_bind_text(st, 1, ev->endpoint, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ev->event_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		r = LOOKUP_NONE;
-	else if (rc == SQLITE_ROW) {
-		h = sqlite3_column_blob(st, 0);
-		resp = sqlite3_column_text(st, 2);
-		n = sqlite3_column_bytes(st, 2);
-		if (h == NULL || sqlite3_column_bytes(st, 0) != DIGEST_SHA256_LEN
-		    || resp == NULL || n <= 0 ||
-		    (size_t)n >= sizeof(out->response))
-			goto done;
-		if (memcmp(h, ev->body_sha256, DIGEST_SHA256_LEN) != 0) {
-			r = LOOKUP_DIFFERENT;
-			goto done;
-		}
-		out->status = sqlite3_column_int(st, 1);
-		memcpy(out->response, resp, (size_t)n);
-		out->response[n] = '\0';
-		r = LOOKUP_SAME;
-	}
-done:
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return r;
+	h->seq = lg->head_seq;
+	memcpy(h->hash, lg->head_hash, sizeof(h->hash));
 }
 
-/* Decide what the movement posts: *amount > 0 to post that much, 0 to
- * post nothing with *note saying why. -1 on a storage error. */
-static int
-posting_amount(struct ledger *lg, const struct ledger_event *ev,
-    int64_t *amount, const char **note)
+void
+ledger_restore_head(struct ledger *lg, const struct ledger_head *h)
 {
-	const struct event_move	*m = &ev->move;
-	sqlite3_stmt		*st;
-	int64_t			 already;
-	int			 rc;
-
-	*note = NULL;
-	*amount = m->amount;
-	if (m->kind == EVENT_CAPTURE) {
-		/* One payment is reported by several Stripe events. */
-		st = lg->stmt[ST_CAPTURED];
-		sqlite3_bind_text(st, 1, ev->tenant, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, m->payment_ref, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		if (rc == SQLITE_ROW) {
-			*amount = 0;
-			*note = "capture_already_posted";
-		} else if (rc != SQLITE_DONE)
-			return -1;
-	} else if (m->kind == EVENT_REFUND && m->cumulative) {
-		/* Stripe's amount_refunded is a running total: post only
-		 * what it adds to the refunds already posted. */
-		st = lg->stmt[ST_REFUNDED];
-		sqlite3_bind_text(st, 1, ev->tenant, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, m->payment_ref, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		already = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		if (rc != SQLITE_ROW)
-			return -1;
-		if (m->amount <= already) {
-			*amount = 0;
-			*note = "refund_already_posted";
-		} else
-			*amount = m->amount - already;
-	}
-	return 0;
+	lg->head_seq = h->seq;
+	memcpy(lg->head_hash, h->hash, sizeof(h->hash));
 }
 
-static int
-append_entry(struct ledger *lg, const struct ledger_event *ev, int64_t amount,
-    int64_t recorded_at, int64_t *seq_out)
+int
+ledger_append(struct ledger *lg, struct entry *e, int64_t *seq_out)
 {
 	sqlite3_stmt	*st = lg->stmt[ST_ENTRY_PUT];
-	struct entry	 e;
 	unsigned char	 hash[DIGEST_SHA256_LEN];
+	size_t		 i;
 
 	if (lg->head_seq < 0 || lg->head_seq == INT64_MAX)
 		return -1;
-	memset(&e, 0, sizeof(e));
-	e.seq = lg->head_seq + 1;
-	e.tenant = ev->tenant;
-	e.endpoint = ev->endpoint;
-	e.event_id = ev->event_id;
-	e.kind = event_kind_name(ev->move.kind);
-	e.payment_ref = ev->move.payment_ref;
-	e.amount = amount;
-	e.currency = ev->move.currency;
-	e.occurred_at = ev->move.occurred_at;
-	e.recorded_at = recorded_at;
-	memcpy(e.body_sha256, ev->body_sha256, DIGEST_SHA256_LEN);
-	memcpy(e.prev_hash, lg->head_hash, DIGEST_SHA256_LEN);
-	if (entry_hash(&e, hash) == -1)
+	e->seq = lg->head_seq + 1;
+	e->format = ENTRY_FORMAT_VERSION;
+	memcpy(e->prev_hash, lg->head_hash, DIGEST_SHA256_LEN);
+	if (entry_hash(e, hash) == -1)
 		return -1;
-	sqlite3_bind_int64(st, 1, e.seq);
-	sqlite3_bind_text(st, 2, e.tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, e.endpoint, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, e.event_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, e.kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, e.payment_ref, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, e.amount);
-	sqlite3_bind_text(st, 8, e.currency, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9, e.occurred_at);
-	sqlite3_bind_int64(st, 10, e.recorded_at);
-	sqlite3_bind_blob(st, 11, e.body_sha256, DIGEST_SHA256_LEN,
+	sqlite3_bind_int64(st, 1, e->seq);
+	sqlite3_bind_text(st, 2, e->tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->endpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->event_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, e->payment_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, e->amount);
+	sqlite3_bind_text(st, 8, e->currency, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, e->occurred_at);
+	sqlite3_bind_int64(st, 10, e->recorded_at);
+	sqlite3_bind_blob(st, 11, e->body_sha256, DIGEST_SHA256_LEN,
 	    SQLITE_STATIC);
-	sqlite3_bind_blob(st, 12, e.prev_hash, DIGEST_SHA256_LEN,
+	sqlite3_bind_blob(st, 12, e->prev_hash, DIGEST_SHA256_LEN,
 	    SQLITE_STATIC);
 	sqlite3_bind_blob(st, 13, hash, DIGEST_SHA256_LEN, SQLITE_STATIC);
-	if (run(st) == -1)
+	sqlite3_bind_int(st, 14, e->format);
+	if (ledger_run(st) == -1)
 		return -1;
-	lg->head_seq = e.seq;
-	memcpy(lg->head_hash, hash, DIGEST_SHA256_LEN);
-	*seq_out = e.seq;
-	return 0;
-}
-
-static int
-append_receipt(struct ledger *lg, const struct ledger_event *ev,
-    int64_t received_at, const char *outcome, int64_t seq,
-    const struct ledger_outcome *out)
-{
-	sqlite3_stmt *st = lg->stmt[ST_RECEIPT_PUT];
-
-	sqlite3_bind_text(st, 1, ev->endpoint, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ev->event_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, ev->tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, ev->move.type, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, ev->body_sha256, DIGEST_SHA256_LEN,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, received_at);
-	sqlite3_bind_text(st, 7, outcome, -1, SQLITE_STATIC);
-	if (seq > 0)
-		sqlite3_bind_int64(st, 8, seq);
-	else
-		sqlite3_bind_null(st, 8);
-	sqlite3_bind_int(st, 9, out->status);
-	sqlite3_bind_text(st, 10, out->response, -1, SQLITE_STATIC);
-	return run(st);
-}
-
-enum ledger_result
-ledger_apply(struct ledger *lg, const struct ledger_event *ev,
-    int64_t recorded_at, struct ledger_outcome *out)
-{
-	unsigned char	 saved_hash[DIGEST_SHA256_LEN];
-	int64_t		 saved_seq = lg->head_seq, amount, seq = 0;
-	const char	*note;
-
-	memset(out, 0, sizeof(*out));
-	memcpy(saved_hash, lg->head_hash, sizeof(saved_hash));
-	if (lg->mode != LEDGER_READ_WRITE || run(lg->stmt[ST_SAVEPOINT]) == -1)
-		goto failed;
-
-	switch (receipt_lookup(lg, ev, out)) {
-	case LOOKUP_SAME:
-		out->result = LEDGER_REPLAYED;
-		run(lg->stmt[ST_RELEASE]);
-		return out->result;
-	case LOOKUP_DIFFERENT:
-		respond(out, LEDGER_CONFLICT, 422, json_pack("{s:s, s:s}",
-		    "error", "idempotency_conflict", "message", "this event id "
-		    "was already received with a different body"));
-		run(lg->stmt[ST_RELEASE]);
-		return out->result;
-	case LOOKUP_ERROR:
-		goto fail;
-	case LOOKUP_NONE:
-		break;
+	st = lg->stmt[ST_POSTING_PUT];
+	for (i = 0; i < e->npostings; i++) {
+		sqlite3_bind_int64(st, 1, e->seq);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		sqlite3_bind_text(st, 3, e->postings[i].account, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, e->postings[i].debit);
+		sqlite3_bind_int64(st, 5, e->postings[i].credit);
+		if (ledger_run(st) == -1)
+			return -1;
 	}
-
-	if (ev->move.kind == EVENT_NONE) {
-		amount = 0;
-		note = NULL;
-	} else if (posting_amount(lg, ev, &amount, &note) == -1)
-		goto fail;
-
-	if (amount > 0) {
-		if (append_entry(lg, ev, amount, recorded_at, &seq) == -1)
-			goto fail;
-		out->seq = seq;
-		respond(out, LEDGER_APPLIED, 200, json_pack("{s:s, s:s, s:I}",
-		    "result", "applied", "event_id", ev->event_id,
-		    "seq", (json_int_t)seq));
-	} else if (note != NULL)
-		respond(out, LEDGER_RECORDED, 200, json_pack("{s:s, s:s, s:s}",
-		    "result", "recorded", "event_id", ev->event_id,
-		    "note", note));
-	else
-		respond(out, LEDGER_RECORDED, 200, json_pack("{s:s, s:s}",
-		    "result", "recorded", "event_id", ev->event_id));
-	if (out->result == LEDGER_FAILED)
-		goto fail;
-	if (append_receipt(lg, ev, recorded_at, seq > 0 ? "applied" :
-	    note != NULL ? "duplicate" : "recorded", seq, out) == -1)
-		goto fail;
-	if (run(lg->stmt[ST_RELEASE]) == -1)
-		goto fail;
-	return out->result;
-fail:
-	run(lg->stmt[ST_ROLLBACK_TO]);
-	run(lg->stmt[ST_RELEASE]);
-	lg->head_seq = saved_seq;
-	memcpy(lg->head_hash, saved_hash, sizeof(saved_hash));
-failed:
-	ledger_outcome_failed(out);
-	return out->result;
+	lg->head_seq = e->seq;
+	memcpy(lg->head_hash, hash, DIGEST_SHA256_LEN);
+	*seq_out = e->seq;
+	return 0;
 }

@@ -17,7 +17,7 @@
 #include "digest.h"
 #include "event.h"
 
-#define LEDGER_SCHEMA_VERSION	1
+#define LEDGER_SCHEMA_VERSION	2
 #define LEDGER_RESPONSE_MAX	512	/* bytes in a stored JSON response */
 
 enum ledger_mode {
@@ -32,6 +32,24 @@ struct ledger_event {
 	const char		*event_id;
 	struct event_move	 move;
 	unsigned char		 body_sha256[DIGEST_SHA256_LEN];
+	int			 require_expectations;	/* the tenant's rule */
+};
+
+/* A payment the merchant expects: registered before the customer pays,
+ * checked against the capture the provider reports. */
+struct ledger_expectation {
+	const char	*tenant;
+	const char	*payment_ref;
+	int64_t		 amount;	/* minor units, validated by the caller */
+	char		 currency[4];	/* upper-case ISO 4217 */
+};
+
+/* An API request's idempotency record (IETF Idempotency-Key draft). */
+struct ledger_api_key {
+	const char	*tenant;
+	const char	*key;		/* the Idempotency-Key value */
+	unsigned char	 request_sha256[DIGEST_SHA256_LEN]; /* method, path,
+					   body: what "same payload" means */
 };
 
 enum ledger_result {
@@ -78,6 +96,18 @@ int		 ledger_commit(struct ledger *lg);
  * result. Only the writer thread calls this. */
 enum ledger_result ledger_apply(struct ledger *lg, const struct ledger_event *ev,
 		    int64_t recorded_at, struct ledger_outcome *out);
+
+/* Register an expectation inside the open transaction (writer thread) or,
+ * from the CLI, in a transaction of its own (lg opened read-write by the
+ * CLI; then pass key NULL). Answers: 201 {"payment":P,"amount":N,
+ * "currency":C,"status":"expected"} when new; 200 with the same body when
+ * the identical expectation exists; 409 expectation_conflict when one with
+ * other values exists. With key: a key seen before with the same request
+ * replays its first answer (LEDGER_REPLAYED), with another request gives
+ * 422 idempotency_conflict. Always fills *out; returns its result. */
+enum ledger_result ledger_expect(struct ledger *lg, const struct ledger_api_key *key,
+		    const struct ledger_expectation *x, int64_t now,
+		    struct ledger_outcome *out);
 
 /* Fill out with the answer for a storage failure (503). */
 void		 ledger_outcome_failed(struct ledger_outcome *out);

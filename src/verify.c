@@ -84,6 +84,103 @@ blob32(sqlite3_stmt *st, int col)
 	return sqlite3_column_blob(st, col);
 }
 
+/* Load the postings of e into p (accounts copied into acct) and check
+ * that they balance: debits equal credits and both equal the amount. */
+static enum verify_result
+load_postings(sqlite3_stmt *pst, struct entry *e, struct entry_posting *p,
+    char acct[][32], struct verify_report *out)
+{
+	size_t	 n = 0;
+	int	 rc;
+
+	sqlite3_bind_int64(pst, 1, e->seq);
+	while ((rc = sqlite3_step(pst)) == SQLITE_ROW) {
+		const char *a = text(pst, 1);
+
+		if (n == ENTRY_POSTINGS_MAX) {
+			sqlite3_reset(pst);
+			return bad(out, e->seq, "more than %d postings",
+			    ENTRY_POSTINGS_MAX);
+		}
+		if (sqlite3_column_int64(pst, 0) != (int64_t)n || a == NULL ||
+		    !entry_account_valid(a) ||
+		    sqlite3_column_type(pst, 2) != SQLITE_INTEGER ||
+		    sqlite3_column_type(pst, 3) != SQLITE_INTEGER) {
+			sqlite3_reset(pst);
+			return bad(out, e->seq, "posting %zu is missing or "
+			    "malformed", n);
+		}
+		snprintf(acct[n], 32, "%s", a);
+		p[n].account = acct[n];
+		p[n].debit = sqlite3_column_int64(pst, 2);
+		p[n].credit = sqlite3_column_int64(pst, 3);
+		if (p[n].debit < 0 || p[n].credit < 0 ||
+		    (p[n].debit == 0) == (p[n].credit == 0) ||
+		    p[n].debit > CURRENCY_MAX_AMOUNT ||
+		    p[n].credit > CURRENCY_MAX_AMOUNT) {
+			sqlite3_reset(pst);
+			return bad(out, e->seq, "posting %zu is malformed", n);
+		}
+		n++;
+	}
+	sqlite3_reset(pst);
+	if (rc != SQLITE_DONE) {
+		snprintf(out->problem, sizeof(out->problem), "cannot read "
+		    "the postings of entry %" PRId64, e->seq);
+		return VERIFY_ERROR;
+	}
+	e->postings = p;
+	e->npostings = n;
+	if (e->format == 1 && n > 0)
+		return bad(out, e->seq, "a format-1 entry has postings");
+	if (e->format == 2 && n == 0)
+		return bad(out, e->seq, "its postings are missing");
+	return VERIFY_OK;
+}
+
+/* After the hash has matched: the postings balance, and add up to the
+ * entry's amount. */
+static enum verify_result
+check_balance(const struct entry *e, struct verify_report *out)
+{
+	int64_t	 debits = 0, credits = 0;
+	size_t	 i;
+
+	for (i = 0; i < e->npostings; i++) {
+		debits += e->postings[i].debit;
+		credits += e->postings[i].credit;
+	}
+	if (debits != credits)
+		return bad(out, e->seq, "unbalanced: debits %" PRId64
+		    " != credits %" PRId64, debits, credits);
+	if (e->format == 2 && debits != e->amount)
+		return bad(out, e->seq, "its postings (%" PRId64 ") do not "
+		    "add up to its amount", debits);
+	return VERIFY_OK;
+}
+
+/* Postings whose entry does not exist. */
+static enum verify_result
+stray_postings(sqlite3 *db, int64_t seen, struct verify_report *out)
+{
+	sqlite3_stmt	*st;
+	int64_t		 total = -1, first = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*), (SELECT min(p.seq) FROM"
+	    " postings p WHERE p.seq NOT IN (SELECT seq FROM ledger))"
+	    " FROM postings", -1, &st, NULL) != SQLITE_OK)
+		return io_error(out, db, "cannot read the postings");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		total = sqlite3_column_int64(st, 0);
+		first = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (total == seen)
+		return VERIFY_OK;
+	return bad(out, first, "postings exist for an entry that is not in "
+	    "the ledger");
+}
+
 static enum verify_result
 walk_chain(sqlite3 *db, struct verify_report *out)
 {
@@ -92,16 +189,25 @@ walk_chain(sqlite3 *db, struct verify_report *out)
 	unsigned char	 prev[DIGEST_SHA256_LEN], h[DIGEST_SHA256_LEN];
 	char		 hex[2 * DIGEST_SHA256_LEN + 1];
 	const void	*body, *stored_prev, *stored_hash;
-	int64_t		 expect = 1;
+	sqlite3_stmt	*pst;
+	struct entry_posting p[ENTRY_POSTINGS_MAX];
+	char		 accounts[ENTRY_POSTINGS_MAX][32];
+	int64_t		 expect = 1, postings_seen = 0;
 	enum verify_result r = VERIFY_OK;
 	int		 rc;
 
 	memset(prev, 0, sizeof(prev));
 	if (sqlite3_prepare_v2(db, "SELECT seq, tenant, endpoint, event_id,"
 	    " kind, payment_ref, amount, currency, occurred_at, recorded_at,"
-	    " body_sha256, prev_hash, hash FROM ledger ORDER BY seq", -1, &st,
-	    NULL) != SQLITE_OK)
+	    " body_sha256, prev_hash, hash, format FROM ledger ORDER BY seq",
+	    -1, &st, NULL) != SQLITE_OK)
 		return io_error(out, db, "cannot read the ledger");
+	if (sqlite3_prepare_v2(db, "SELECT n, account, debit, credit FROM"
+	    " postings WHERE seq = ?1 ORDER BY n", -1, &pst, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(st);
+		return io_error(out, db, "cannot read the postings");
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&e, 0, sizeof(e));
 		e.seq = sqlite3_column_int64(st, 0);
@@ -148,6 +254,15 @@ walk_chain(sqlite3 *db, struct verify_report *out)
 			goto done;
 		}
 		memcpy(e.body_sha256, body, DIGEST_SHA256_LEN);
+		e.format = sqlite3_column_int(st, 13);
+		if (e.format != 1 && e.format != 2) {
+			r = bad(out, e.seq, "unknown format %d", e.format);
+			goto done;
+		}
+		if ((r = load_postings(pst, &e, p, accounts, out)) !=
+		    VERIFY_OK)
+			goto done;
+		postings_seen += (int64_t)e.npostings;
 		if (memcmp(stored_prev, prev, DIGEST_SHA256_LEN) != 0) {
 			r = e.seq == 1 ? bad(out, e.seq, "prev_hash of the "
 			    "first entry is not all zeros") : bad(out, e.seq,
@@ -167,6 +282,8 @@ walk_chain(sqlite3 *db, struct verify_report *out)
 			    "changed (recomputed %s)", hex);
 			goto done;
 		}
+		if ((r = check_balance(&e, out)) != VERIFY_OK)
+			goto done;
 		memcpy(prev, h, sizeof(prev));
 		out->entries++;
 		out->head_seq = e.seq;
@@ -175,8 +292,11 @@ walk_chain(sqlite3 *db, struct verify_report *out)
 	if (rc != SQLITE_DONE)
 		r = io_error(out, db, "cannot read the ledger");
 	memcpy(out->head_hash, prev, sizeof(prev));
+	if (r == VERIFY_OK)
+		r = stray_postings(db, postings_seen, out);
 done:
 	sqlite3_finalize(st);
+	sqlite3_finalize(pst);
 	return r;
 }
 
@@ -211,7 +331,8 @@ check_receipts(sqlite3 *db, struct verify_report *out)
 
 	r = first_row(db, "SELECT l.seq FROM ledger l LEFT JOIN receipts r"
 	    " ON r.endpoint = l.endpoint AND r.event_id = l.event_id"
-	    " WHERE r.entry_seq IS NOT l.seq OR r.tenant IS NOT l.tenant"
+	    " WHERE r.event_id IS NULL OR (r.entry_seq IS NOT NULL AND"
+	    " r.entry_seq IS NOT l.seq) OR r.tenant IS NOT l.tenant"
 	    " OR r.body_sha256 IS NOT l.body_sha256"
 	    " ORDER BY l.seq LIMIT 1", &seq, &found, out);
 	if (r != VERIFY_OK)
@@ -237,7 +358,8 @@ check_triggers(sqlite3 *db, struct verify_report *out)
 {
 	static const char *const names[] = { "receipts_no_replace",
 	    "receipts_no_update", "receipts_no_delete", "ledger_append_only",
-	    "ledger_no_update", "ledger_no_delete" };
+	    "ledger_no_update", "ledger_no_delete", "postings_no_update",
+	    "postings_no_delete", "postings_no_replace" };
 	sqlite3_stmt	*st;
 	size_t		 i;
 	int		 rc;

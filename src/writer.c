@@ -36,7 +36,9 @@ run_batch(struct writer *w, struct writer_job *batch)
 	size_t			 n = 0;
 
 	for (j = batch; j != NULL; j = j->next) {
-		if (ok)
+		if (ok && j->type == WRITER_EXPECT)
+			ledger_expect(w->lg, &j->key, &j->expect, now, &j->out);
+		else if (ok)
 			ledger_apply(w->lg, &j->ev, now, &j->out);
 		else
 			ledger_outcome_failed(&j->out);

@@ -16,8 +16,16 @@
 
 #define WRITER_BATCH_MAX	256
 
+enum writer_job_type {
+	WRITER_EVENT = 0,		/* a verified webhook event */
+	WRITER_EXPECT			/* an expectation from the API */
+};
+
 struct writer_job {
-	struct ledger_event	 ev;	/* in: filled by the submitter */
+	enum writer_job_type	 type;
+	struct ledger_event	 ev;	/* in, WRITER_EVENT */
+	struct ledger_expectation expect; /* in, WRITER_EXPECT */
+	struct ledger_api_key	 key;	/* in, WRITER_EXPECT */
 	struct ledger_outcome	 out;	/* out: valid inside done() */
 	/* Called on the writer thread once the outcome is final (after the
 	 * commit, or on failure). It must not block. */

@@ -201,7 +201,13 @@ START_TEST(malformed_lines)
 	    "max_body must be a byte count from 1 to 16777216");
 	assert_err("max_body = 0\n", 1,
 	    "max_body must be a byte count from 1 to 16777216");
-	assert_err("[server]\n", 1, "unknown section; expected [endpoint NAME]");
+	assert_err("[server]\n", 1, "unknown section; expected [endpoint NAME] "
+	    "or [tenant NAME]");
+	assert_err("[tenant a]\nrequire_expectations = maybe\n", 2,
+	    "require_expectations must be yes or no");
+	assert_err("[tenant a]\ntimezone = UTC\nx = 1\n", 2,
+	    "unknown key \"timezone\" in [tenant a]");
+	assert_err("[tenant a]\n[tenant a]\n", 2, "tenant a is defined twice");
 	assert_err("[endpoint a\n", 1, "a section header must end with ]");
 	assert_err("[endpoint a/b]\n", 1,
 	    "endpoint name must be 1 to 64 of [A-Za-z0-9_-]");
@@ -299,6 +305,25 @@ START_TEST(credentials_directory)
 }
 END_TEST
 
+START_TEST(tenants)
+{
+	struct config *cfg;
+
+	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\n"
+	    "[tenant strict]\nrequire_expectations = yes\n"
+	    "[endpoint a]\ntenant = strict\nscheme = stripe\n"
+	    "secret_file = stripe.key\n"
+	    "[tenant lax]\nrequire_expectations = no\n");
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->ntenants, 2);
+	ck_assert_int_eq(config_tenant(cfg, "strict")->require_expectations, 1);
+	ck_assert_int_eq(config_tenant(cfg, "lax")->require_expectations, 0);
+	ck_assert_ptr_null(config_tenant(cfg, "other"));
+	ck_assert_str_eq(cfg->endpoints[0].tenant, "strict");
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_int_eq(config_name_valid("stripe-live_1", 13), 1);
@@ -326,6 +351,7 @@ make_suite(void)
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, without_secrets);
 	tcase_add_test(tc, credentials_directory);
+	tcase_add_test(tc, tenants);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	return s;

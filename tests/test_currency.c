@@ -1,6 +1,7 @@
 /*
  * test_currency: the ISO 4217 allowlist, its exponents, Stripe's
- * zero-decimal flags and the lookup's edge cases.
+ * zero-decimal flags, each code's largest amount and the lookup's edge
+ * cases.
  */
 #include <string.h>
 
@@ -162,6 +163,63 @@ START_TEST(test_max_amount)
 }
 END_TEST
 
+static const struct {
+	const char	*code;
+	int64_t		 max;
+} maxima[] = {
+	{ "JPY", INT64_C(1000000000000) },		/* 10^12 */
+	{ "ISK", INT64_C(1000000000000) },
+	{ "USD", INT64_C(100000000000000) },		/* 10^14 */
+	{ "MGA", INT64_C(100000000000000) },
+	{ "KWD", INT64_C(1000000000000000) },		/* 10^15 */
+	{ "BHD", INT64_C(1000000000000000) },
+	{ "CLF", INT64_C(9007199254740991) },		/* 10^16, capped */
+	{ "UYW", INT64_C(9007199254740991) },
+};
+
+START_TEST(test_currency_max)
+{
+	const struct currency	*c = look(maxima[_i].code);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(currency_max_amount(c) == maxima[_i].max,
+	    "%s: %lld", maxima[_i].code, (long long)currency_max_amount(c));
+}
+END_TEST
+
+/* Every code's maximum is 10^(12 + exponent), or 2^53 - 1 below it. */
+START_TEST(test_currency_max_all)
+{
+	char	 code[4] = "AAA";
+	int	 a, b, c, i, n = 0, capped = 0;
+
+	for (a = 0; a < 26; a++)
+		for (b = 0; b < 26; b++)
+			for (c = 0; c < 26; c++) {
+				const struct currency	*p;
+				int64_t			 want = 1;
+
+				code[0] = (char)('A' + a);
+				code[1] = (char)('A' + b);
+				code[2] = (char)('A' + c);
+				if ((p = currency_lookup(code, 3)) == NULL)
+					continue;
+				for (i = 0; i < 12 + p->exponent; i++)
+					want *= 10;
+				if (want > CURRENCY_MAX_AMOUNT) {
+					want = CURRENCY_MAX_AMOUNT;
+					capped++;
+				}
+				ck_assert_msg(currency_max_amount(p) == want,
+				    "%s", code);
+				n++;
+			}
+	ck_assert_int_eq(n, TABLE_SIZE);
+	ck_assert_int_eq(capped, 2);
+	ck_assert(currency_max_amount(NULL) == 0);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -176,6 +234,9 @@ make_suite(void)
 	tcase_add_test(tc, test_length_bound);
 	tcase_add_test(tc, test_enumerate);
 	tcase_add_test(tc, test_max_amount);
+	tcase_add_loop_test(tc, test_currency_max, 0,
+	    (int)(sizeof(maxima) / sizeof(maxima[0])));
+	tcase_add_test(tc, test_currency_max_all);
 	suite_add_tcase(s, tc);
 	return s;
 }

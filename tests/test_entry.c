@@ -48,10 +48,28 @@ unhex(const char *hex, unsigned char *out, size_t len)
 	}
 }
 
+static struct entry_posting postings[ENTRY_POSTINGS_MAX];
+
 static void
 load(json_t *v, struct entry *e)
 {
+	json_t	*ps, *p;
+	size_t	 i;
+
 	memset(e, 0, sizeof(*e));
+	e->format = (int)json_integer_value(json_object_get(v, "format"));
+	ps = json_object_get(v, "postings");
+	json_array_foreach(ps, i, p) {
+		ck_assert_uint_lt(i, ENTRY_POSTINGS_MAX);
+		postings[i].account = json_string_value(json_object_get(p,
+		    "account"));
+		postings[i].debit = json_integer_value(json_object_get(p,
+		    "debit"));
+		postings[i].credit = json_integer_value(json_object_get(p,
+		    "credit"));
+	}
+	e->postings = postings;
+	e->npostings = json_array_size(ps);
 	e->seq = json_integer_value(json_object_get(v, "seq"));
 	e->tenant = json_string_value(json_object_get(v, "tenant"));
 	e->endpoint = json_string_value(json_object_get(v, "endpoint"));
@@ -73,7 +91,7 @@ START_TEST(vectors_match)
 	json_t	*entries = json_object_get(vectors, "entries"), *v;
 	size_t	 i;
 
-	ck_assert_uint_eq(json_array_size(entries), 3);
+	ck_assert_uint_eq(json_array_size(entries), 5);
 	json_array_foreach(entries, i, v) {
 		struct entry	 e;
 		unsigned char	 buf[ENTRY_ENCODED_MAX], h[32];
@@ -125,6 +143,43 @@ START_TEST(every_field_changes_the_hash)
 }
 END_TEST
 
+START_TEST(postings_are_hashed)
+{
+	struct entry		 e;
+	struct entry_posting	 copy[ENTRY_POSTINGS_MAX];
+	unsigned char		 h0[32], h1[32];
+
+	load(json_array_get(json_object_get(vectors, "entries"), 3), &e);
+	ck_assert_int_eq(e.format, 2);
+	ck_assert_uint_eq(e.npostings, 3);
+	ck_assert_int_eq(entry_hash(&e, h0), 0);
+	memcpy(copy, postings, sizeof(copy));
+	e.postings = copy;
+	copy[0].debit--;
+	copy[1].debit++;
+	ck_assert_int_eq(entry_hash(&e, h1), 0);
+	ck_assert(memcmp(h0, h1, 32) != 0);
+	memcpy(copy, postings, sizeof(copy));
+	copy[2].account = "suspense";
+	ck_assert_int_eq(entry_hash(&e, h1), 0);
+	ck_assert(memcmp(h0, h1, 32) != 0);
+	e.npostings = 2;
+	ck_assert_int_eq(entry_hash(&e, h1), 0);
+	ck_assert(memcmp(h0, h1, 32) != 0);
+	/* A format-2 entry without postings, and unknown formats, have no
+	 * encoding. */
+	e.npostings = 0;
+	ck_assert_int_eq(entry_hash(&e, h1), -1);
+	e.npostings = ENTRY_POSTINGS_MAX + 1;
+	ck_assert_int_eq(entry_hash(&e, h1), -1);
+	e.npostings = 3;
+	e.format = 3;
+	ck_assert_int_eq(entry_hash(&e, h1), -1);
+	ck_assert_int_eq(entry_account_valid("provider_balance"), 1);
+	ck_assert_int_eq(entry_account_valid("cash"), 0);
+}
+END_TEST
+
 START_TEST(length_prefix_separates_fields)
 {
 	struct entry	 a, b;
@@ -170,6 +225,7 @@ make_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, vectors_match);
 	tcase_add_test(tc, every_field_changes_the_hash);
+	tcase_add_test(tc, postings_are_hashed);
 	tcase_add_test(tc, length_prefix_separates_fields);
 	tcase_add_test(tc, overlong_field_refused);
 	suite_add_tcase(s, tc);

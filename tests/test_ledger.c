@@ -275,7 +275,7 @@ START_TEST(triggers_block_update_and_delete)
 	/* Appending out of order, or past a gap, is refused too. */
 	ck_assert_int_eq(sqlite3_exec(h, "INSERT INTO ledger SELECT 7, tenant,"
 	    " endpoint, 'evt_x', kind, payment_ref, amount, currency,"
-	    " occurred_at, recorded_at, body_sha256, prev_hash, hash"
+	    " occurred_at, recorded_at, body_sha256, prev_hash, hash, format"
 	    " FROM ledger WHERE seq = 1", NULL, NULL, NULL), SQLITE_CONSTRAINT);
 	sqlite3_close(h);
 	ck_assert_int_eq(count("SELECT sum(amount) FROM ledger"), 24000);
@@ -379,7 +379,8 @@ START_TEST(tamper_swap_rows)
 	    " DELETE FROM ledger WHERE seq IN (2, 3);"
 	    " INSERT INTO ledger SELECT CASE seq WHEN 2 THEN 3 ELSE 2 END,"
 	    " tenant, endpoint, event_id, kind, payment_ref, amount, currency,"
-	    " occurred_at, recorded_at, body_sha256, prev_hash, hash FROM t",
+	    " occurred_at, recorded_at, body_sha256, prev_hash, hash, format"
+	    " FROM t",
 	    2, "prev_hash does not match the hash of entry 1");
 }
 END_TEST
@@ -393,7 +394,7 @@ END_TEST
 
 START_TEST(tamper_receipt)
 {
-	tamper("UPDATE receipts SET entry_seq = NULL WHERE event_id = 'evt_2'",
+	tamper("UPDATE receipts SET entry_seq = 3 WHERE event_id = 'evt_2'",
 	    2, "its receipt is missing or disagrees with it");
 }
 END_TEST

@@ -1,0 +1,227 @@
+/*
+ * balances.c: balances, exceptions and one payment's state, all derived
+ * by queries over postings and facts. Nothing here writes.
+ */
+#include "balances.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void
+balances_rfc3339(int64_t t, char out[21])
+{
+	time_t		tt = (time_t)t;
+	struct tm	tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
+	    tm.tm_year + 1900 < 0) {
+		snprintf(out, 21, "0000-00-00T00:00:00Z");
+		return;
+	}
+	snprintf(out, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u);
+}
+
+static json_t *
+fail(sqlite3 *db, char *err, size_t errlen, json_t *o)
+{
+	snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+	json_decref(o);
+	return NULL;
+}
+
+json_t *
+balances_query(sqlite3 *db, const char *tenant, int64_t at, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt	*st = NULL;
+	json_t		*o, *arr;
+	char		 ts[21];
+	int		 rc;
+
+	o = json_pack("{s:s, s:n, s:[]}", "tenant", tenant, "at", "balances");
+	if (o == NULL)
+		return fail(db, err, errlen, NULL);
+	if (at != BALANCES_NOW) {
+		balances_rfc3339(at, ts);
+		json_object_set_new(o, "at", json_string(ts));
+	}
+	arr = json_object_get(o, "balances");
+	if (sqlite3_prepare_v2(db, "SELECT l.currency, p.account,"
+	    " sum(p.debit) - sum(p.credit) FROM postings p JOIN ledger l"
+	    " ON l.seq = p.seq WHERE l.tenant = ?1 AND l.occurred_at <= ?2"
+	    " GROUP BY l.currency, p.account ORDER BY l.currency, p.account",
+	    -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, errlen, o);
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, at);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}",
+		    "account", (const char *)sqlite3_column_text(st, 1),
+		    "currency", (const char *)sqlite3_column_text(st, 0),
+		    "balance", (json_int_t)sqlite3_column_int64(st, 2)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(db, err, errlen, o);
+	return o;
+}
+
+json_t *
+exceptions_query(sqlite3 *db, const char *tenant, size_t limit, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt	*st = NULL;
+	json_t		*o, *arr;
+	char		 ts[21];
+	int		 rc;
+
+	if ((o = json_pack("{s:[]}", "exceptions")) == NULL)
+		return fail(db, err, errlen, NULL);
+	arr = json_object_get(o, "exceptions");
+	if (sqlite3_prepare_v2(db, "SELECT tenant, endpoint, event_id,"
+	    " payment_ref, reason, posted, recorded_at FROM (SELECT * FROM"
+	    " exceptions WHERE ?1 IS NULL OR tenant = ?1 ORDER BY id DESC"
+	    " LIMIT ?2) ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, errlen, o);
+	if (tenant != NULL)
+		sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		balances_rfc3339(sqlite3_column_int64(st, 6), ts);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s,"
+		    " s:b, s:s}",
+		    "tenant", (const char *)sqlite3_column_text(st, 0),
+		    "endpoint", (const char *)sqlite3_column_text(st, 1),
+		    "event_id", (const char *)sqlite3_column_text(st, 2),
+		    "payment_ref", (const char *)sqlite3_column_text(st, 3),
+		    "reason", (const char *)sqlite3_column_text(st, 4),
+		    "posted", sqlite3_column_int(st, 5),
+		    "recorded_at", ts));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(db, err, errlen, o);
+	return o;
+}
+
+/* The balance of one account of one payment. */
+static int
+account_sum(sqlite3 *db, const char *tenant, const char *ref,
+    const char *account, int64_t *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(p.debit) -"
+	    " sum(p.credit), 0) FROM postings p JOIN ledger l ON l.seq = p.seq"
+	    " WHERE l.tenant = ?1 AND l.payment_ref = ?2 AND p.account = ?3",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+json_t *
+balances_payment(sqlite3 *db, const char *tenant, const char *ref, int *found,
+    char *err, size_t errlen)
+{
+	static const char *const accts[] = { "refunds", "refunds_pending",
+	    "disputes_open", "disputes_lost", "sales" };
+	static const char *const keys[] = { "refunded", "refund_pending",
+	    "disputed", "dispute_lost", NULL };
+	sqlite3_stmt	*st = NULL;
+	json_t		*o = NULL, *cap = json_null(), *exp = json_null();
+	int64_t		 v, sales = 0;
+	size_t		 i;
+	int		 rc;
+
+	*found = 0;
+	if (sqlite3_prepare_v2(db, "SELECT amount, currency FROM expectations"
+	    " WHERE tenant = ?1 AND payment_ref = ?2", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*found = 1;
+		json_decref(exp);
+		exp = json_pack("{s:I, s:s}", "amount",
+		    (json_int_t)sqlite3_column_int64(st, 0), "currency",
+		    (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	/* The capture that counts is the first one not excluded. */
+	if (sqlite3_prepare_v2(db, "SELECT f.amount, f.currency, f.verdict,"
+	    " (SELECT max(g.sca_result) FROM facts g WHERE g.tenant = f.tenant"
+	    " AND g.payment_ref = f.payment_ref AND g.kind = 'capture'),"
+	    " (SELECT max(g.liability_shift) FROM facts g WHERE"
+	    " g.tenant = f.tenant AND g.payment_ref = f.payment_ref"
+	    " AND g.kind = 'capture') FROM facts f WHERE f.tenant = ?1"
+	    " AND f.payment_ref = ?2 AND f.kind = 'capture' AND NOT EXISTS"
+	    " (SELECT 1 FROM exceptions x WHERE x.endpoint = f.endpoint AND"
+	    " x.event_id = f.event_id AND x.posted = 0) ORDER BY f.arrival"
+	    " LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *sca = (const char *)sqlite3_column_text(st, 3);
+		int shift = sqlite3_column_int(st, 4);
+
+		*found = 1;
+		json_decref(cap);
+		cap = json_pack("{s:I, s:s, s:s, s:o, s:o}", "amount",
+		    (json_int_t)sqlite3_column_int64(st, 0), "currency",
+		    (const char *)sqlite3_column_text(st, 1), "verdict",
+		    (const char *)sqlite3_column_text(st, 2), "sca_result",
+		    sca != NULL && *sca != '\0' ? json_string(sca) : json_null(),
+		    "liability_shift", shift < 0 ? json_null() :
+		    json_boolean(shift));
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	if (!*found) {
+		json_decref(cap);
+		json_decref(exp);
+		return NULL;
+	}
+	o = json_pack("{s:s, s:s, s:o, s:o}", "tenant", tenant, "payment", ref,
+	    "expected", exp, "captured", cap);
+	exp = cap = NULL;
+	if (o == NULL)
+		goto fail;
+	for (i = 0; i < sizeof(accts) / sizeof(accts[0]); i++) {
+		if (account_sum(db, tenant, ref, accts[i], &v) == -1)
+			goto fail;
+		if (keys[i] != NULL)
+			json_object_set_new(o, keys[i], json_integer(v));
+		else
+			sales = -v;
+	}
+	/* Paid: its capture posted to sales (verified, or unverified where
+	 * no expectation is required), in full. */
+	json_object_set_new(o, "paid", json_boolean(sales > 0));
+	return o;
+fail:
+	snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	json_decref(cap);
+	json_decref(exp);
+	json_decref(o);
+	return NULL;
+}

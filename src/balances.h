@@ -1,0 +1,47 @@
+/*
+ * balances: the read side of the double-entry ledger. Balances are always
+ * derived from postings; nothing here writes.
+ */
+#ifndef HL_BALANCES_H
+#define HL_BALANCES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#define BALANCES_NOW	INT64_MAX	/* no --at: every entry */
+
+/* The tenant's balance of every account in every currency, from entries
+ * whose event occurred at or before at (Unix seconds):
+ *   {"tenant":T, "at":"RFC3339"|null, "balances":[{"account":A,
+ *    "currency":C, "balance":N}, ...]}
+ * sorted by currency then account; N is debit minus credit in minor units.
+ * Returns a new reference, or NULL with a line in err. Read-only. */
+json_t	*balances_query(sqlite3 *db, const char *tenant, int64_t at,
+	    char *err, size_t errlen);
+
+/* The exceptions, oldest first, for one tenant or (tenant NULL) all:
+ *   {"exceptions":[{"tenant":T, "endpoint":E, "event_id":I,
+ *    "payment_ref":P, "reason":R, "posted":bool, "recorded_at":"RFC3339"},
+ *    ...]}
+ * at most limit rows (newest limit when more). NULL with err on failure. */
+json_t	*exceptions_query(sqlite3 *db, const char *tenant, size_t limit,
+	    char *err, size_t errlen);
+
+/* A payment's state as the merchant's backend asks it ("may I ship?"):
+ *   {"tenant":T, "payment":P, "expected":{"amount":N,"currency":C}|null,
+ *    "captured":{"amount":N,"currency":C,"verdict":V,"sca_result":S|null,
+ *    "liability_shift":bool|null}|null, "paid":bool, "refunded":N,
+ *    "refund_pending":N, "disputed":N, "dispute_lost":N}
+ * paid is true only for a capture verified against its expectation, or
+ * unverified where the tenant does not require one. Returns NULL with
+ * *found = 0 when the tenant knows no such payment. */
+json_t	*balances_payment(sqlite3 *db, const char *tenant,
+	    const char *payment_ref, int *found, char *err, size_t errlen);
+
+/* Format t as "YYYY-MM-DDTHH:MM:SSZ" into out (21 bytes). */
+void	 balances_rfc3339(int64_t t, char out[21]);
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * books.c: a payment's target balances from its facts.
+ *
+ * Refunds: each refund id counts once, at its strongest status (failed
+ * over succeeded over pending). Stripe's running total amount_refunded
+ * (H) is reconciled with the refunds known by id: succeeded ones (S) and
+ * pending ones (P). What has left the provider balance is max(H, S + P),
+ * of which max(H, S) counts as refunded and the rest as pending. Both are
+ * never above the truth and equal it once every event has arrived, in any
+ * order.
+ *
+ * Disputes: each dispute id counts once, closed (won, lost) over opened.
+ * An open dispute holds its amount; a won one returns it; a lost one is
+ * final.
+ */
+#include "books.h"
+
+#include <string.h>
+
+/* Index of the first fact among f[0..i) with the same kind class and
+ * object id as f[i], or i when f[i] is the first. */
+static int	is_dispute(enum event_kind);
+
+static size_t
+first_same(const struct books_fact *f, size_t i, int disputes)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		int jd = is_dispute(f[j].kind);
+		int jr = f[j].kind == EVENT_REFUND && !f[j].cumulative;
+
+		if ((disputes ? jd : jr) &&
+		    strcmp(f[j].object_id, f[i].object_id) == 0)
+			return j;
+	}
+	return i;
+}
+
+static int
+refund_rank(enum event_status s)
+{
+	return s == EVENT_STATUS_FAILED ? 3 : s == EVENT_STATUS_SUCCEEDED ? 2 :
+	    1;
+}
+
+static int
+is_dispute(enum event_kind k)
+{
+	return k == EVENT_DISPUTE_OPENED || k == EVENT_DISPUTE_WON ||
+	    k == EVENT_DISPUTE_LOST;
+}
+
+/* Opened 1, won 2, lost 3. */
+static int
+dispute_rank(enum event_kind k)
+{
+	return k == EVENT_DISPUTE_OPENED ? 1 : k == EVENT_DISPUTE_WON ? 2 : 3;
+}
+
+static enum books_result
+payout_target(const struct books_fact *f, size_t n, struct books_target *out)
+{
+	int64_t	 amount = f[0].amount;
+	int	 failed = 0;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (f[i].kind != EVENT_PAYOUT)
+			return BOOKS_REF_CONFLICT;
+		if (f[i].amount != amount)
+			return BOOKS_AMOUNT_CONFLICT;
+		if (f[i].status == EVENT_STATUS_FAILED)
+			failed = 1;
+	}
+	if (!failed) {
+		out->balance[BOOKS_PAYOUTS] = amount;
+		out->balance[BOOKS_PROVIDER_BALANCE] = -amount;
+	}
+	return BOOKS_OK;
+}
+
+static enum books_result
+payment_target(const struct books_fact *f, size_t n, struct books_target *out)
+{
+	const struct books_fact	*cap = NULL;
+	int			 rank[BOOKS_FACTS_MAX];
+	int64_t			 H = 0, S = 0, P = 0, Dh = 0, Dl = 0;
+	int64_t			 C, R, out_total, Peff;
+	size_t			 i, j;
+
+	for (i = 0; i < n; i++) {
+		if (f[i].kind == EVENT_PAYOUT)
+			return BOOKS_REF_CONFLICT;
+		if (f[i].kind == EVENT_CAPTURE) {
+			if (cap == NULL)
+				cap = &f[i];
+			else if (f[i].amount != cap->amount)
+				return BOOKS_CAPTURE_CONFLICT;
+		}
+		if (strcmp(f[i].currency, f[0].currency) != 0)
+			return BOOKS_CURRENCY_MISMATCH;
+	}
+	if (cap == NULL)
+		return BOOKS_NOT_CAPTURED;
+
+	/* The strongest status of each refund and dispute id, kept at the
+	 * index of its first fact. */
+	for (i = 0; i < n; i++) {
+		int d = is_dispute(f[i].kind), r;
+
+		rank[i] = 0;
+		if (f[i].kind == EVENT_REFUND && f[i].cumulative) {
+			if (f[i].amount > H)
+				H = f[i].amount;
+			continue;
+		}
+		if (f[i].kind != EVENT_REFUND && !d)
+			continue;
+		j = first_same(f, i, d);
+		if (f[j].amount != f[i].amount)
+			return BOOKS_AMOUNT_CONFLICT;
+		r = d ? dispute_rank(f[i].kind) : refund_rank(f[i].status);
+		if (d && r + rank[j] == 5)	/* both won and lost */
+			return BOOKS_STATUS_CONFLICT;
+		if (r > rank[j])
+			rank[j] = r;
+	}
+	for (i = 0; i < n; i++) {
+		if (rank[i] == 0)
+			continue;
+		if (f[i].kind == EVENT_REFUND) {
+			if (rank[i] == 2)
+				S += f[i].amount;
+			else if (rank[i] == 1)
+				P += f[i].amount;
+		} else if (rank[i] == 1)
+			Dh += f[i].amount;
+		else if (rank[i] == 3)
+			Dl += f[i].amount;
+	}
+
+	C = cap->amount;
+	R = H > S ? H : S;
+	out_total = H > S + P ? H : S + P;
+	Peff = out_total - R;
+	if (R + Peff + Dl > C)
+		return BOOKS_OVER_CAPTURE;
+	out->balance[cap->paid ? BOOKS_SALES : BOOKS_SUSPENSE] = -C;
+	out->balance[BOOKS_FEES] = cap->fee;
+	out->balance[BOOKS_REFUNDS] = R;
+	out->balance[BOOKS_REFUNDS_PENDING] = Peff;
+	out->balance[BOOKS_DISPUTES_OPEN] = Dh;
+	out->balance[BOOKS_DISPUTES_LOST] = Dl;
+	out->balance[BOOKS_PROVIDER_BALANCE] = C - cap->fee - R - Peff - Dh -
+	    Dl;
+	return BOOKS_OK;
+}
+
+enum books_result
+books_target(const struct books_fact *f, size_t n, struct books_target *out)
+{
+	enum books_result r;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0 || n > BOOKS_FACTS_MAX)
+		return BOOKS_NOT_CAPTURED;
+	r = f[0].kind == EVENT_PAYOUT ? payout_target(f, n, out) :
+	    payment_target(f, n, out);
+	if (r != BOOKS_OK)
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
+const char *
+books_result_code(enum books_result r)
+{
+	switch (r) {
+	case BOOKS_OK:			return "ok";
+	case BOOKS_NOT_CAPTURED:	return "payment_not_captured";
+	case BOOKS_OVER_CAPTURE:	return "exceeds_captured_amount";
+	case BOOKS_CURRENCY_MISMATCH:	return "currency_mismatch";
+	case BOOKS_CAPTURE_CONFLICT:	return "capture_amount_conflict";
+	case BOOKS_AMOUNT_CONFLICT:	return "amount_conflict";
+	case BOOKS_REF_CONFLICT:	return "reference_conflict";
+	case BOOKS_STATUS_CONFLICT:	return "status_conflict";
+	}
+	return "unknown";
+}
