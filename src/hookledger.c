@@ -103,6 +103,11 @@ cmd_verify(int argc, char **argv)
 		return EXIT_USAGE;
 	if ((lg = ledger_open(path, LEDGER_READ_ONLY, err, sizeof(err))) ==
 	    NULL) {
+		if (verify_open_failure(path, &rep) == VERIFY_TAMPERED) {
+			printf("TAMPERED: %s: %s\n", path, rep.problem);
+			free(path);
+			return EXIT_TAMPERED;
+		}
 		fprintf(stderr, "hookledger verify: %s\n", err);
 		free(path);
 		return EXIT_USAGE;

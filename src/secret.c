@@ -89,6 +89,13 @@ decode_stripe(const char *s, size_t slen, struct secret *out,
 {
 	unsigned char	*key;
 
+	/* Stripe's signing secrets all begin so; anything else is a key
+	 * pasted from the wrong place, which would fail every delivery. */
+	if (slen < 6 || memcmp(s, "whsec_", 6) != 0) {
+		seterr(err, errlen, "a Stripe signing secret begins with "
+		    "whsec_");
+		return -1;
+	}
 	if (slen < SECRET_MIN_LEN) {
 		seterr(err, errlen, "secret is shorter than 16 bytes");
 		return -1;
@@ -108,6 +115,19 @@ decode_stripe(const char *s, size_t slen, struct secret *out,
 	return 0;
 }
 
+/* Secrets are printable ASCII without spaces: a stray space, tab, CR or
+ * second newline would silently become part of the key. */
+static int
+printable(const char *s, size_t slen)
+{
+	size_t i;
+
+	for (i = 0; i < slen; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 int
 secret_decode(const char *s, size_t slen, enum secret_scheme scheme,
     struct secret *out, char *err, size_t errlen)
@@ -120,6 +140,11 @@ secret_decode(const char *s, size_t slen, enum secret_scheme scheme,
 	}
 	if (slen > SECRET_MAX_LEN) {
 		seterr(err, errlen, "secret is longer than 1024 bytes");
+		return -1;
+	}
+	if (!printable(s, slen)) {
+		seterr(err, errlen, "secret has a space, tab, control byte or "
+		    "non-ASCII byte (one final newline is allowed)");
 		return -1;
 	}
 	/* sodium_malloc() needs the page size that sodium_init() finds. */

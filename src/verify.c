@@ -37,9 +37,12 @@ bad(struct verify_report *out, int64_t seq, const char *fmt, ...)
 static enum verify_result
 io_error(struct verify_report *out, sqlite3 *db, const char *what)
 {
+	int code = sqlite3_errcode(db) & 0xff;
+
 	snprintf(out->problem, sizeof(out->problem), "%s: %s", what,
 	    sqlite3_errmsg(db));
-	return VERIFY_ERROR;
+	/* A damaged or cut file is evidence, not a failure to read. */
+	return code == SQLITE_CORRUPT ? VERIFY_TAMPERED : VERIFY_ERROR;
 }
 
 static enum verify_result
@@ -66,9 +69,14 @@ quick_check(sqlite3 *db, struct verify_report *out)
 static const char *
 text(sqlite3_stmt *st, int col)
 {
-	const unsigned char *s = sqlite3_column_text(st, col);
+	const unsigned char *s;
 
-	if (sqlite3_column_type(st, col) != SQLITE_TEXT || s == NULL ||
+	/* The type first: reading a value as text converts it, after which
+	 * its type is no longer what the file holds. */
+	if (sqlite3_column_type(st, col) != SQLITE_TEXT)
+		return NULL;
+	s = sqlite3_column_text(st, col);
+	if (s == NULL ||
 	    sqlite3_column_bytes(st, col) > ENTRY_TEXT_MAX ||
 	    strlen((const char *)s) != (size_t)sqlite3_column_bytes(st, col))
 		return NULL;
@@ -95,17 +103,19 @@ load_postings(sqlite3_stmt *pst, struct entry *e, struct entry_posting *p,
 
 	sqlite3_bind_int64(pst, 1, e->seq);
 	while ((rc = sqlite3_step(pst)) == SQLITE_ROW) {
-		const char *a = text(pst, 1);
+		const char *a;
+		int typed = sqlite3_column_type(pst, 0) == SQLITE_INTEGER &&
+		    sqlite3_column_type(pst, 2) == SQLITE_INTEGER &&
+		    sqlite3_column_type(pst, 3) == SQLITE_INTEGER;
 
+		a = text(pst, 1);
 		if (n == ENTRY_POSTINGS_MAX) {
 			sqlite3_reset(pst);
 			return bad(out, e->seq, "more than %d postings",
 			    ENTRY_POSTINGS_MAX);
 		}
-		if (sqlite3_column_int64(pst, 0) != (int64_t)n || a == NULL ||
-		    !entry_account_valid(a) ||
-		    sqlite3_column_type(pst, 2) != SQLITE_INTEGER ||
-		    sqlite3_column_type(pst, 3) != SQLITE_INTEGER) {
+		if (!typed || sqlite3_column_int64(pst, 0) != (int64_t)n ||
+		    a == NULL || !entry_account_valid(a)) {
 			sqlite3_reset(pst);
 			return bad(out, e->seq, "posting %zu is missing or "
 			    "malformed", n);
@@ -193,6 +203,7 @@ walk_chain(sqlite3 *db, struct verify_report *out)
 	struct entry_posting p[ENTRY_POSTINGS_MAX];
 	char		 accounts[ENTRY_POSTINGS_MAX][32];
 	int64_t		 expect = 1, postings_seen = 0;
+	int		 typed;
 	enum verify_result r = VERIFY_OK;
 	int		 rc;
 
@@ -210,6 +221,11 @@ walk_chain(sqlite3 *db, struct verify_report *out)
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&e, 0, sizeof(e));
+		typed = sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 6) == SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 8) == SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 9) == SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 13) == SQLITE_INTEGER;
 		e.seq = sqlite3_column_int64(st, 0);
 		if (e.seq != expect) {
 			r = e.seq > expect ? bad(out, expect, "missing: the "
@@ -231,7 +247,7 @@ walk_chain(sqlite3 *db, struct verify_report *out)
 		body = blob32(st, 10);
 		stored_prev = blob32(st, 11);
 		stored_hash = blob32(st, 12);
-		if (e.tenant == NULL || e.endpoint == NULL ||
+		if (!typed || e.tenant == NULL || e.endpoint == NULL ||
 		    e.event_id == NULL || e.kind == NULL ||
 		    e.payment_ref == NULL || e.currency == NULL ||
 		    body == NULL || stored_prev == NULL || stored_hash == NULL) {
@@ -242,8 +258,7 @@ walk_chain(sqlite3 *db, struct verify_report *out)
 			r = bad(out, e.seq, "unknown kind \"%.32s\"", e.kind);
 			goto done;
 		}
-		if (sqlite3_column_type(st, 6) != SQLITE_INTEGER ||
-		    e.amount <= 0 || e.amount > CURRENCY_MAX_AMOUNT) {
+		if (e.amount <= 0 || e.amount > CURRENCY_MAX_AMOUNT) {
 			r = bad(out, e.seq, "amount is not a positive integer "
 			    "within limits");
 			goto done;
@@ -385,6 +400,62 @@ check_triggers(sqlite3 *db, struct verify_report *out)
 	return VERIFY_OK;
 }
 
+/* Every table of the schema is there: a dropped table is tampering,
+ * not a read error. */
+static enum verify_result
+check_tables(sqlite3 *db, struct verify_report *out)
+{
+	static const char *const names[] = { "ledger", "receipts", "postings",
+	    "facts", "exceptions", "expectations" };
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE"
+	    " type = 'table' AND name = ?1", -1, &st, NULL) != SQLITE_OK)
+		return io_error(out, db, "cannot read the schema");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return bad(out, 0, "the table %s is missing: the schema "
+			    "was altered", names[i]);
+		}
+		if (rc != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			return io_error(out, db, "cannot read the schema");
+		}
+	}
+	sqlite3_finalize(st);
+	return VERIFY_OK;
+}
+
+enum verify_result
+verify_open_failure(const char *path, struct verify_report *out)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema",
+		    -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK :
+		    sqlite3_errcode(db);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if ((rc & 0xff) != SQLITE_CORRUPT)
+		return VERIFY_ERROR;
+	snprintf(out->problem, sizeof(out->problem), "the database file is "
+	    "damaged or cut short");
+	return VERIFY_TAMPERED;
+}
+
 enum verify_result
 verify_ledger(struct ledger *lg, struct verify_report *out)
 {
@@ -397,6 +468,7 @@ verify_ledger(struct ledger *lg, struct verify_report *out)
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return io_error(out, db, "cannot start a read transaction");
 	if ((r = quick_check(db, out)) == VERIFY_OK &&
+	    (r = check_tables(db, out)) == VERIFY_OK &&
 	    (r = walk_chain(db, out)) == VERIFY_OK &&
 	    (r = check_receipts(db, out)) == VERIFY_OK)
 		r = check_triggers(db, out);

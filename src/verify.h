@@ -33,4 +33,9 @@ struct verify_report {
  * first fault. lg may be read-only. Not thread-safe for one lg. */
 enum verify_result verify_ledger(struct ledger *lg, struct verify_report *out);
 
+/* When ledger_open() failed on path: VERIFY_TAMPERED (problem filled) if
+ * the file is a damaged SQLite database, else VERIFY_ERROR. */
+enum verify_result verify_open_failure(const char *path,
+	    struct verify_report *out);
+
 #endif

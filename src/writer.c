@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
+
 struct writer {
 	struct ledger		*lg;
 	pthread_t		 thread;
@@ -35,6 +37,9 @@ run_batch(struct writer *w, struct writer_job *batch)
 	int			 ok = ledger_begin(w->lg) == 0;
 	size_t			 n = 0;
 
+	if (!ok)
+		log_msg("error", "ledger: cannot begin a transaction: %s",
+		    sqlite3_errmsg(ledger_db(w->lg)));
 	for (j = batch; j != NULL; j = j->next) {
 		if (ok && j->type == WRITER_EXPECT)
 			ledger_expect(w->lg, &j->key, &j->expect, now, &j->out);
@@ -42,9 +47,14 @@ run_batch(struct writer *w, struct writer_job *batch)
 			ledger_apply(w->lg, &j->ev, now, &j->out);
 		else
 			ledger_outcome_failed(&j->out);
+		if (ok && j->out.result == LEDGER_FAILED)
+			log_msg("error", "ledger: an event failed and was "
+			    "rolled back: %s", sqlite3_errmsg(ledger_db(w->lg)));
 		n++;
 	}
 	if (ok && ledger_commit(w->lg) == -1) {
+		log_msg("error", "ledger: commit failed, %zu events answered "
+		    "503: %s", n, sqlite3_errmsg(ledger_db(w->lg)));
 		ok = 0;
 		for (j = batch; j != NULL; j = j->next)
 			ledger_outcome_failed(&j->out);

@@ -415,6 +415,59 @@ START_TEST(tamper_triggers_only)
 }
 END_TEST
 
+START_TEST(tamper_types_in_loose_table)
+{
+	/* Rebuilt without STRICT, a column can hold any type; verify must
+	 * look at the type the file holds, not a converted value. */
+	tamper("CREATE TABLE l2 AS SELECT * FROM ledger; DROP TABLE ledger;"
+	    " ALTER TABLE l2 RENAME TO ledger;"
+	    " UPDATE ledger SET occurred_at = occurred_at || ' forged'"
+	    " WHERE seq = 2", 2, "a field is missing or malformed");
+}
+END_TEST
+
+START_TEST(tamper_blob_text)
+{
+	tamper("CREATE TABLE l2 AS SELECT * FROM ledger; DROP TABLE ledger;"
+	    " ALTER TABLE l2 RENAME TO ledger;"
+	    " UPDATE ledger SET currency = CAST(currency AS BLOB)"
+	    " WHERE seq = 4", 4, "a field is missing or malformed");
+}
+END_TEST
+
+START_TEST(dropped_table_is_tampering)
+{
+	struct verify_report	 rep;
+	sqlite3			*h;
+
+	build_five();
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "DROP TABLE ledger", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(h);
+	ck_assert_int_eq(verify_file(&rep), VERIFY_TAMPERED);
+	ck_assert_str_eq(rep.problem, "the table ledger is missing: the "
+	    "schema was altered");
+}
+END_TEST
+
+START_TEST(cut_file_is_tampering)
+{
+	struct verify_report	 rep;
+	char			 cmd[700], cut[320];
+
+	build_five();
+	snprintf(cut, sizeof(cut), "%s/cut.db", dir);
+	snprintf(cmd, sizeof(cmd), "head -c 8192 '%s' > '%s'", db, cut);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_ptr_null(ledger_open(cut, LEDGER_READ_ONLY, err,
+	    sizeof(err)));
+	ck_assert_int_eq(verify_open_failure(cut, &rep), VERIFY_TAMPERED);
+	ck_assert_int_eq(verify_open_failure("/nonexistent/x.db", &rep),
+	    VERIFY_ERROR);
+}
+END_TEST
+
 START_TEST(not_a_ledger)
 {
 	FILE *f;
@@ -565,6 +618,10 @@ make_suite(void)
 	tcase_add_test(tv, tamper_prev_hash);
 	tcase_add_test(tv, tamper_receipt);
 	tcase_add_test(tv, tamper_triggers_only);
+	tcase_add_test(tv, tamper_types_in_loose_table);
+	tcase_add_test(tv, tamper_blob_text);
+	tcase_add_test(tv, dropped_table_is_tampering);
+	tcase_add_test(tv, cut_file_is_tampering);
 	tcase_add_test(tv, not_a_ledger);
 	suite_add_tcase(s, tv);
 	return s;
