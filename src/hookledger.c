@@ -1,20 +1,28 @@
 /*
- * hookledger: the operator's and the auditor's command.
+ * hookledger: the operator's, the merchant's and the auditor's command.
  *
  * It links no HTTP code, and every subcommand opens only what it needs:
- * verify opens the database read-only and never reads a secret.
+ * verify, balances and exceptions open the database read-only; expect and
+ * token open it read-write for one transaction. None reads a secret.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
+#include "balances.h"
 #include "config.h"
+#include "currency.h"
 #include "digest.h"
+#include "event.h"
 #include "ledger.h"
+#include "token.h"
 #include "verify.h"
 
 #define EXIT_TAMPERED	1
@@ -24,13 +32,24 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: hookledger COMMAND [OPTIONS]\n"
+	    "usage: hookledger COMMAND (--db FILE | --config FILE) [OPTIONS]\n"
 	    "\n"
 	    "Commands:\n"
-	    "  verify  (--db FILE | --config FILE)\n"
-	    "          Recompute every entry's hash and the chain, read-only.\n"
-	    "          Exit 0 when intact, 1 when tampering is found (the first\n"
-	    "          bad entry is named), 2 on a usage or I/O error.\n"
+	    "  verify        Recompute every entry's hash, the chain and the\n"
+	    "                postings, read-only. Exit 0 intact, 1 tampering\n"
+	    "                found (the first bad entry is named), 2 usage or\n"
+	    "                I/O error.\n"
+	    "  expect        --tenant T --payment REF --amount N --currency XXX\n"
+	    "                Register what a payment should be (N in minor\n"
+	    "                units: 1050 is 10.50 USD). Exit 1 when it is\n"
+	    "                already expected with other values.\n"
+	    "  token create  --tenant T --scope payments:write|ledger:read\n"
+	    "                Create an API token; it is printed once.\n"
+	    "  balances      --tenant T [--at TIME] [--json]\n"
+	    "                Account balances from the postings; TIME is Unix\n"
+	    "                seconds or YYYY-MM-DDTHH:MM:SSZ (event time).\n"
+	    "  exceptions    [--tenant T] [--json]\n"
+	    "                Events that broke a rule or are not paid.\n"
 	    "\n"
 	    "Options:\n"
 	    "  --db FILE      the ledger database\n"
@@ -39,21 +58,74 @@ usage(FILE *f)
 	    "  -V, --version  show the version\n");
 }
 
+struct opts {
+	const char	*db, *config, *tenant, *payment, *amount, *currency;
+	const char	*scope, *at;
+	int		 json;
+};
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "tenant", required_argument, NULL, 't' },
+		{ "payment", required_argument, NULL, 'p' },
+		{ "amount", required_argument, NULL, 'a' },
+		{ "currency", required_argument, NULL, 'u' },
+		{ "scope", required_argument, NULL, 's' },
+		{ "at", required_argument, NULL, 'T' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': o->db = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 't': o->tenant = optarg; break;
+		case 'p': o->payment = optarg; break;
+		case 'a': o->amount = optarg; break;
+		case 'u': o->currency = optarg; break;
+		case 's': o->scope = optarg; break;
+		case 'T': o->at = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "hookledger: unexpected argument \"%.64s\"\n",
+		    argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
 /* Resolve --db or --config to a database path the caller must free. */
 static char *
-database_path(const char *db, const char *conf)
+database_path(const struct opts *o)
 {
 	struct config	*cfg;
 	char		 err[512], *path;
 
-	if ((db == NULL) == (conf == NULL)) {
+	if ((o->db == NULL) == (o->config == NULL)) {
 		fprintf(stderr, "hookledger: give exactly one of --db FILE "
 		    "or --config FILE\n");
 		return NULL;
 	}
-	if (db != NULL)
-		return strdup(db);
-	if ((cfg = config_load(conf, 0, err, sizeof(err))) == NULL) {
+	if (o->db != NULL)
+		return strdup(o->db);
+	if ((cfg = config_load(o->config, 0, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return NULL;
 	}
@@ -62,44 +134,45 @@ database_path(const char *db, const char *conf)
 	return path;
 }
 
-static int
-cmd_verify(int argc, char **argv)
+static struct ledger *
+open_db(const struct opts *o, enum ledger_mode mode, char **pathp)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct ledger	*lg;
+	char		*path, err[512];
+
+	if ((path = database_path(o)) == NULL)
+		return NULL;
+	if ((lg = ledger_open(path, mode, err, sizeof(err))) == NULL)
+		fprintf(stderr, "hookledger: %s\n", err);
+	if (pathp != NULL && lg != NULL)
+		*pathp = path;
+	else
+		free(path);
+	return lg;
+}
+
+static int
+need_tenant(const struct opts *o)
+{
+	if (o->tenant == NULL || !config_name_valid(o->tenant,
+	    strlen(o->tenant))) {
+		fprintf(stderr, "hookledger: --tenant must be 1 to %d of "
+		    "[A-Za-z0-9_-]\n", CONFIG_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_verify(const struct opts *o)
+{
 	struct verify_report	 rep;
 	struct ledger		*lg;
-	const char		*db = NULL, *conf = NULL;
 	char			*path, err[512];
 	char			 hex[2 * DIGEST_SHA256_LEN + 1];
 	enum verify_result	 r;
-	int			 ch;
 
-	while ((ch = getopt_long(argc, argv, "d:c:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'c':
-			conf = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_SUCCESS;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((path = database_path(db, conf)) == NULL)
+	if ((path = database_path(o)) == NULL)
 		return EXIT_USAGE;
 	if ((lg = ledger_open(path, LEDGER_READ_ONLY, err, sizeof(err))) ==
 	    NULL) {
@@ -133,19 +206,250 @@ cmd_verify(int argc, char **argv)
 	    EXIT_TAMPERED : EXIT_USAGE;
 }
 
+/* A decimal integer in minor units, 1 .. the currency's maximum. */
+static int
+parse_amount(const char *s, const struct currency *c, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (*s == '\0' || strlen(s) > 16)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (v < 1 || v > currency_max_amount(c))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+cmd_expect(const struct opts *o)
+{
+	struct ledger_expectation	 x;
+	struct ledger_outcome		 out;
+	const struct currency		*c;
+	struct ledger			*lg;
+
+	if (need_tenant(o) == -1)
+		return EXIT_USAGE;
+	if (o->payment == NULL || !event_id_valid(o->payment,
+	    strlen(o->payment))) {
+		fprintf(stderr, "hookledger: --payment must be 1 to %d of "
+		    "[A-Za-z0-9_.:-]\n", EVENT_ID_MAX);
+		return EXIT_USAGE;
+	}
+	if (o->currency == NULL || (c = currency_lookup(o->currency,
+	    strlen(o->currency))) == NULL) {
+		fprintf(stderr, "hookledger: --currency must be an ISO 4217 "
+		    "code such as USD\n");
+		return EXIT_USAGE;
+	}
+	memset(&x, 0, sizeof(x));
+	if (o->amount == NULL || parse_amount(o->amount, c, &x.amount) == -1) {
+		fprintf(stderr, "hookledger: --amount must be a whole number "
+		    "of minor units from 1 to %" PRId64 " for %s\n",
+		    currency_max_amount(c), c->code);
+		return EXIT_USAGE;
+	}
+	x.tenant = o->tenant;
+	x.payment_ref = o->payment;
+	memcpy(x.currency, c->code, sizeof(x.currency));
+	if ((lg = open_db(o, LEDGER_READ_WRITE, NULL)) == NULL)
+		return EXIT_USAGE;
+	ledger_expect(lg, NULL, &x, (int64_t)time(NULL), &out);
+	ledger_close(lg);
+	if (out.status >= 300) {
+		fprintf(stderr, "hookledger: %s\n", out.response);
+		return out.status == 409 ? EXIT_TAMPERED : EXIT_USAGE;
+	}
+	printf("%s\n", out.response);
+	return EXIT_SUCCESS;
+}
+
+static int
+cmd_token(int argc, char **argv)
+{
+	struct opts		 o;
+	struct ledger		*lg;
+	enum token_scope	 scope;
+	char			 tok[TOKEN_TEXT_MAX], err[256];
+	int			 rc;
+
+	if (argc < 2 || strcmp(argv[1], "create") != 0) {
+		fprintf(stderr, "usage: hookledger token create --tenant T "
+		    "--scope payments:write|ledger:read (--db FILE | "
+		    "--config FILE)\n");
+		return EXIT_USAGE;
+	}
+	if (parse_opts(argc - 1, argv + 1, &o) == -1 || need_tenant(&o) == -1)
+		return EXIT_USAGE;
+	if (o.scope == NULL || (scope = token_scope_parse(o.scope)) == 0) {
+		fprintf(stderr, "hookledger: --scope must be payments:write "
+		    "or ledger:read\n");
+		return EXIT_USAGE;
+	}
+	if ((lg = open_db(&o, LEDGER_READ_WRITE, NULL)) == NULL)
+		return EXIT_USAGE;
+	rc = token_create(ledger_db(lg), o.tenant, scope, tok, err,
+	    sizeof(err));
+	ledger_close(lg);
+	if (rc == -1) {
+		fprintf(stderr, "hookledger: %s\n", err);
+		return EXIT_USAGE;
+	}
+	printf("%s\n", tok);
+	fflush(stdout);
+	sodium_memzero(tok, sizeof(tok));
+	fprintf(stderr, "hookledger: token for tenant %s with scope %s; it is "
+	    "shown only this once\n", o.tenant, o.scope);
+	return EXIT_SUCCESS;
+}
+
+/* Unix seconds, or YYYY-MM-DDTHH:MM:SSZ. */
+static int
+parse_time(const char *s, int64_t *out)
+{
+	struct tm	 tm;
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s >= '0' && *s <= '9' && *end == '\0' && errno == 0 && v >= 0) {
+		*out = v;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+static int
+print_json(json_t *o)
+{
+	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (s == NULL)
+		return EXIT_USAGE;
+	printf("%s\n", s);
+	free(s);
+	return EXIT_SUCCESS;
+}
+
+static int
+cmd_balances(const struct opts *o)
+{
+	struct ledger	*lg;
+	json_t		*r, *b;
+	int64_t		 at = BALANCES_NOW;
+	char		 err[512];
+	size_t		 i;
+	int		 rc;
+
+	if (need_tenant(o) == -1)
+		return EXIT_USAGE;
+	if (o->at != NULL && parse_time(o->at, &at) == -1) {
+		fprintf(stderr, "hookledger: --at must be Unix seconds or "
+		    "YYYY-MM-DDTHH:MM:SSZ\n");
+		return EXIT_USAGE;
+	}
+	if ((lg = open_db(o, LEDGER_READ_ONLY, NULL)) == NULL)
+		return EXIT_USAGE;
+	r = balances_query(ledger_db(lg), o->tenant, at, err, sizeof(err));
+	ledger_close(lg);
+	if (r == NULL) {
+		fprintf(stderr, "hookledger: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (o->json)
+		rc = print_json(r);
+	else {
+		printf("%-8s %-18s %20s\n", "currency", "account", "balance");
+		json_array_foreach(json_object_get(r, "balances"), i, b) {
+			const struct currency *c = currency_lookup(
+			    json_string_value(json_object_get(b, "currency")), 3);
+			json_int_t v = json_integer_value(json_object_get(b,
+			    "balance"));
+			long long p = 1;
+			int e;
+
+			for (e = 0; c != NULL && e < c->exponent; e++)
+				p *= 10;
+			/* Minor units, and the same in major units for
+			 * people; the ledger itself never divides. */
+			printf("%-8s %-18s %20lld  (%s%lld.%0*lld)\n",
+			    json_string_value(json_object_get(b, "currency")),
+			    json_string_value(json_object_get(b, "account")),
+			    (long long)v, v < 0 ? "-" : "",
+			    (long long)(v < 0 ? -v : v) / p,
+			    c != NULL ? c->exponent : 0,
+			    (long long)(v < 0 ? -v : v) % p);
+		}
+		rc = EXIT_SUCCESS;
+	}
+	json_decref(r);
+	return rc;
+}
+
+static int
+cmd_exceptions(const struct opts *o)
+{
+	struct ledger	*lg;
+	json_t		*r, *x;
+	char		 err[512];
+	size_t		 i;
+	int		 rc = EXIT_SUCCESS;
+
+	if (o->tenant != NULL && need_tenant(o) == -1)
+		return EXIT_USAGE;
+	if ((lg = open_db(o, LEDGER_READ_ONLY, NULL)) == NULL)
+		return EXIT_USAGE;
+	r = exceptions_query(ledger_db(lg), o->tenant, 100000, err,
+	    sizeof(err));
+	ledger_close(lg);
+	if (r == NULL) {
+		fprintf(stderr, "hookledger: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (o->json)
+		rc = print_json(r);
+	else
+		json_array_foreach(json_object_get(r, "exceptions"), i, x)
+			printf("%s  %-12s %-24s %-28s %-28s %s\n",
+			    json_string_value(json_object_get(x, "recorded_at")),
+			    json_string_value(json_object_get(x, "tenant")),
+			    json_string_value(json_object_get(x, "reason")),
+			    json_string_value(json_object_get(x, "payment_ref")),
+			    json_string_value(json_object_get(x, "event_id")),
+			    json_is_true(json_object_get(x, "posted")) ?
+			    "posted to suspense" : "posted nothing");
+	json_decref(r);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
+	struct opts	 o;
+	const char	*cmd;
+
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return EXIT_SUCCESS;
 	}
-	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("hookledger %s\n", PACKAGE_VERSION);
 		return EXIT_SUCCESS;
 	}
@@ -154,9 +458,21 @@ main(int argc, char **argv)
 		    "libraries\n");
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "verify") == 0)
-		return cmd_verify(argc - 1, argv + 1);
-	fprintf(stderr, "hookledger: unknown command \"%.32s\"\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	if (strcmp(cmd, "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
+	if (strcmp(cmd, "verify") != 0 && strcmp(cmd, "expect") != 0 &&
+	    strcmp(cmd, "balances") != 0 && strcmp(cmd, "exceptions") != 0) {
+		fprintf(stderr, "hookledger: unknown command \"%.32s\"\n", cmd);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (parse_opts(argc - 1, argv + 1, &o) == -1)
+		return EXIT_USAGE;
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(&o);
+	if (strcmp(cmd, "expect") == 0)
+		return cmd_expect(&o);
+	if (strcmp(cmd, "balances") == 0)
+		return cmd_balances(&o);
+	return cmd_exceptions(&o);
 }
