@@ -8,17 +8,13 @@
  */
 #include "api.h"
 
-#include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
-#include <sodium.h>
 
 #include "balances.h"
 #include "body.h"

@@ -73,10 +73,96 @@ struct req {
 	char				 path[PATH_LOG_MAX + 1];
 	char				 event_id[EVENT_ID_MAX + 1];
 	int				 claimed;
+	int				 submitted;	/* counted in pending */
 	unsigned int			 status;
 	const char			*code;
 	struct writer_job		 job;
 };
+
+/* Copy s for a log line: printable ASCII only, so that no byte a sender
+ * chose can break the JSON line or hide in it. */
+static void
+log_safe(char *dst, size_t cap, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < cap && s[i] != '\0'; i++)
+		dst[i] = (unsigned char)s[i] >= 0x20 &&
+		    (unsigned char)s[i] < 0x7f ? s[i] : '?';
+	dst[i] = '\0';
+}
+
+/* URL unescaping: %HH sequences are decoded, except %00, which is left
+ * as it is so that no path is cut short at a NUL ("/webhooks/x%00y" must
+ * not become "/webhooks/x"). */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static size_t
+unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char	*r = s, *w = s;
+	int	 hi, lo;
+
+	for (; *r != '\0'; r++) {
+		if (*r == '%' && (hi = hexval(r[1])) >= 0 &&
+		    (lo = hexval(r[2])) >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 2;
+		} else
+			*w++ = *r;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+/* Request framing the daemon refuses, whatever libmicrohttpd accepts:
+ * two Content-Length headers, or Content-Length with Transfer-Encoding
+ * (request smuggling behind a proxy), and header values with a NUL or
+ * another control byte. */
+struct framing {
+	int	 content_length;
+	int	 transfer_encoding;
+	int	 bad_value;
+};
+
+static enum MHD_Result
+framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct framing	*f = cls;
+	size_t		 i;
+
+	if (key != NULL && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->content_length++;
+	if (key != NULL &&
+	    strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->transfer_encoding++;
+	for (i = 0; value != NULL && i < value_size; i++)
+		if (((unsigned char)value[i] < 0x20 && value[i] != '\t') ||
+		    (unsigned char)value[i] == 0x7f)
+			f->bad_value = 1;
+	return MHD_YES;
+}
+
+static int
+framing_ok(struct MHD_Connection *conn)
+{
+	struct framing f = { 0, 0, 0 };
+
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_header, &f);
+	return f.content_length <= 1 && f.transfer_encoding <= 1 &&
+	    !(f.content_length && f.transfer_encoding) && !f.bad_value;
+}
 
 /* Answer and remember what was answered, for the log line. */
 static enum MHD_Result
@@ -170,6 +256,10 @@ start_request(struct req *rq, const char *url, const char *method)
 	const char		*name;
 	long long		 cl;
 
+	if (!framing_ok(rq->conn))
+		return answer_error(rq, 400, "bad_request", "conflicting "
+		    "Content-Length or Transfer-Encoding headers, or a control "
+		    "byte in a header value");
 	if (rq->srv->api != NULL &&
 	    strncmp(url, API_PREFIX, sizeof(API_PREFIX) - 1) == 0)
 		return start_api(rq, url, method);
@@ -283,20 +373,19 @@ release_claim(struct req *rq)
 }
 
 /* Writer thread: the outcome is final. Wake the connection; after the
- * resume the request may be freed at any moment, so touch it no more. */
+ * resume the request may be freed at any moment, so touch it no more.
+ * The request stays counted in pending until on_completed(), so that a
+ * shutdown waits until its answer has been sent. */
 static void
 job_done(struct writer_job *job, void *arg)
 {
 	struct req		*rq = arg;
 	struct http_server	*srv = rq->srv;
 
+	(void)srv;
 	release_claim(rq);
 	rq->stage = STAGE_ANSWER;
 	MHD_resume_connection(rq->conn);
-	pthread_mutex_lock(&srv->mu);
-	srv->pending--;
-	pthread_cond_broadcast(&srv->cv);
-	pthread_mutex_unlock(&srv->mu);
 }
 
 /* Hand rq's job to the writer; its claim is held until job_done(). When
@@ -318,6 +407,7 @@ submit(struct req *rq)
 		    "restarting; nothing was recorded, retry later");
 	}
 	srv->pending++;
+	rq->submitted = 1;
 	pthread_mutex_unlock(&srv->mu);
 
 	/* Suspend before submitting, so the writer's resume always finds
@@ -331,6 +421,7 @@ submit(struct req *rq)
 static enum MHD_Result
 finish_body(struct req *rq)
 {
+	const struct config_tenant *tn;
 	struct http_server	*srv = rq->srv;
 	struct writer_job	*job = &rq->job;
 	enum sig_result		 sr;
@@ -381,6 +472,8 @@ finish_body(struct req *rq)
 	}
 
 	job->ev.tenant = rq->ep->tenant;
+	tn = config_tenant(rq->srv->cfg, rq->ep->tenant);
+	job->ev.require_expectations = tn != NULL && tn->require_expectations;
 	job->ev.endpoint = rq->ep->name;
 	job->ev.event_id = rq->event_id;
 	if (digest_sha256(rq->body, rq->len, job->ev.body_sha256) == -1) {
@@ -439,8 +532,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		rq->srv = srv;
 		rq->conn = conn;
 		clock_gettime(CLOCK_MONOTONIC, &rq->start);
-		snprintf(rq->method, sizeof(rq->method), "%s", method);
-		snprintf(rq->path, sizeof(rq->path), "%s", url);
+		log_safe(rq->method, sizeof(rq->method), method);
+		log_safe(rq->path, sizeof(rq->path), url);
 		*req_cls = rq;
 		return start_request(rq, url, method);
 	}
@@ -490,6 +583,12 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	*req_cls = NULL;
 	release_claim(rq);
+	if (rq->submitted) {
+		pthread_mutex_lock(&rq->srv->mu);
+		rq->srv->pending--;
+		pthread_cond_broadcast(&rq->srv->cv);
+		pthread_mutex_unlock(&rq->srv->mu);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	ms = (double)(end.tv_sec - rq->start.tv_sec) * 1e3 +
 	    (double)(end.tv_nsec - rq->start.tv_nsec) / 1e6;
@@ -567,6 +666,7 @@ http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
 	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL) {

@@ -1,5 +1,6 @@
 /*
- * http: the webhook endpoint, on libmicrohttpd 0.9.75.
+ * http: the webhook endpoint, on libmicrohttpd 0.9.75, and the carrier of
+ * the merchant API (api.h), whose POSTs take the same path to the writer.
  *
  * A request is checked in the order that costs the sender most and us
  * least: route, method, media type and declared length before any body

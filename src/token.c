@@ -7,7 +7,6 @@
  */
 #include "token.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

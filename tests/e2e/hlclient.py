@@ -628,3 +628,47 @@ def run_verify(db, timeout=30):
                        timeout=timeout)
     return (p.returncode, p.stdout.decode("utf-8", "replace"),
             p.stderr.decode("utf-8", "replace"))
+
+
+# ---------------------------------------------------------------- API
+
+def create_token(db, tenant, scope, timeout=10):
+    """hookledger token create --db db --tenant tenant --scope scope: the
+    token it prints as its only line, remembered as sensitive. Raises
+    HLError when the command fails or prints anything else."""
+    p = subprocess.run([HOOKLEDGER, "token", "create", "--db", db,
+                        "--tenant", tenant, "--scope", scope],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=timeout)
+    out = p.stdout.decode("utf-8", "replace")
+    lines = out.splitlines()
+    if p.returncode != 0 or len(lines) != 1 or not out.endswith("\n"):
+        raise HLError("token create exited %d, stdout %r, stderr %r" %
+                      (p.returncode, out[:200],
+                       p.stderr.decode("utf-8", "replace")[:300]))
+    SENSITIVE.add(lines[0])
+    return lines[0]
+
+
+def api_headers(token=None, idem_key=None, content_type="application/json",
+                extra=None):
+    """Headers for an API request: Authorization: Bearer token, the
+    Idempotency-Key and the Content-Type, each left out when None."""
+    h = {}
+    if token is not None:
+        h["Authorization"] = "Bearer " + token
+    if idem_key is not None:
+        h["Idempotency-Key"] = idem_key
+    if content_type is not None:
+        h["Content-Type"] = content_type
+    h.update(extra or {})
+    return h
+
+
+def query(db, sql, params=()):
+    """Every row of a read-only query, as a list of tuples."""
+    conn = _ro(db)
+    try:
+        return [tuple(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()

@@ -1249,6 +1249,107 @@ def g_headers(t, tmp):
 
 # ---------------------------------------------------------------- main
 
+def g_framing(t, tmp):
+    """Request framing the daemon refuses even where libmicrohttpd would
+    accept it, and a NUL smuggled into the path."""
+    sec = hl.stripe_secret()
+    ep = hl.Endpoint("stripe", "stripe", [sec])
+    with Run(t, "framing", tmp, [ep]) as run:
+        port = run.d.port
+        ev = hl.stripe_event("payment_intent.succeeded", "evt_f1", {
+            "id": "pi_f1", "object": "payment_intent", "amount": 10,
+            "amount_received": 10, "currency": "usd"})
+        b = hl.body_bytes(ev)
+        sig = hl.stripe_headers(sec, hl.now(), b)["Stripe-Signature"]
+        base = ("POST /webhooks/stripe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: application/json\r\n"
+                "Stripe-Signature: %s\r\n" % sig)
+        cases = [
+            ("two Content-Length headers",
+             base + "Content-Length: %d\r\nContent-Length: %d\r\n\r\n"
+             % (len(b), len(b) + 3), b),
+            ("Content-Length with Transfer-Encoding",
+             base + "Content-Length: %d\r\nTransfer-Encoding: chunked"
+             "\r\n\r\n" % len(b), b"%x\r\n" % len(b) + b + b"\r\n0\r\n\r\n"),
+            ("a control byte in a header value",
+             base + "X-Note: a\x01b\r\nContent-Length: %d\r\n\r\n" % len(b),
+             b),
+        ]
+        for what, head, body in cases:
+            r, _, note = hl.raw_exchange(port, head.encode("latin-1"),
+                                         [body], timeout=5)
+            if r is None:
+                t.ok(False, "framing: %s -> 400" % what, [note])
+            else:
+                expect(t, r, 400, Err("bad_request"),
+                       "framing: %s -> 400" % what)
+        head = base.replace("/webhooks/stripe ", "/webhooks/stripe%00x ")
+        r, _, note = hl.raw_exchange(
+            port, (head + "Content-Length: %d\r\n\r\n" % len(b)).encode(),
+            [b], timeout=5)
+        if r is None:
+            t.ok(False, "framing: %00 in the path -> 404", [note])
+        else:
+            expect(t, r, 404, Err("unknown_endpoint"),
+                   "framing: %00 in the path is not the endpoint -> 404")
+        t.eq(hl.count(run.db, "receipts"), 0,
+             "framing: nothing was recorded")
+        logs = [json.loads(x) for x in run.d.lines if '"request"' in x]
+        t.ok(any(l.get("path") == "/webhooks/stripe%00x" for l in logs),
+             "framing: the log shows the path as sent, %00 kept",
+             [l.get("path") for l in logs][-5:])
+
+
+def g_shutdown(t, tmp):
+    """SIGTERM under load: every event in the ledger was answered 2xx;
+    nothing committed is left without its answer."""
+    sec = hl.stripe_secret()
+    ep = hl.Endpoint("stripe", "stripe", [sec])
+    config = hl.write_config(tmp, [ep])
+    db = os.path.join(tmp, "ledger.db")
+    d = hl.Daemon(config)
+    d.start()
+    n_threads, per_thread = 8, 40
+    answered = set()
+    lock = threading.Lock()
+    started = threading.Event()
+
+    def worker(k):
+        for i in range(per_thread):
+            evt = "evt_s%d_%d" % (k, i)
+            ev = hl.stripe_event("payment_intent.succeeded", evt, {
+                "id": "pi_" + evt[4:], "object": "payment_intent",
+                "amount": 5, "amount_received": 5, "currency": "usd"})
+            b = hl.body_bytes(ev)
+            r = d.post("/webhooks/stripe", b,
+                       hl.stripe_headers(sec, hl.now(), b), timeout=10)
+            if i == 5:
+                started.set()
+            if r.status != 200:	# refused, 503 or closed: stopping
+                return
+            with lock:
+                answered.add(evt)
+
+    ths = [threading.Thread(target=worker, args=(k,))
+           for k in range(n_threads)]
+    for th in ths:
+        th.start()
+    t.ok(started.wait(20), "shutdown: load is running")
+    rc = d.stop()
+    for th in ths:
+        th.join(30)
+    t.eq(rc, 0, "shutdown: daemon exits 0 on SIGTERM under load")
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    in_ledger = {r[0] for r in con.execute("SELECT event_id FROM ledger")}
+    con.close()
+    missing = sorted(in_ledger - answered)
+    t.ok(not missing, "shutdown: every committed event was answered 200 "
+         "(%d committed)" % len(in_ledger),
+         ["committed but not answered: %s" % missing[:5]])
+    t.ok(answered <= in_ledger, "shutdown: every 200 is in the ledger",
+         [sorted(answered - in_ledger)[:5]])
+
+
 GROUPS = [
     ("stripe events", g_stripe),
     ("neutral events", g_neutral),
@@ -1262,6 +1363,8 @@ GROUPS = [
     ("tampering", g_tamper),
     ("logs", g_logs),
     ("security headers", g_headers),
+    ("request framing", g_framing),
+    ("shutdown under load", g_shutdown),
 ]
 
 
