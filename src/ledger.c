@@ -326,3 +326,27 @@ ledger_append(struct ledger *lg, struct entry *e, int64_t *seq_out)
 	*seq_out = e->seq;
 	return 0;
 }
+
+int
+ledger_trigger_sql(const char *name, char *buf, size_t cap)
+{
+	const size_t	 nfiles = sizeof(schema_sql) / sizeof(schema_sql[0]);
+	char		 head[96];
+	const char	*start, *end;
+	size_t		 i, n;
+
+	snprintf(head, sizeof(head), "CREATE TRIGGER %s ", name);
+	for (i = 0; i < nfiles; i++) {
+		if ((start = strstr(schema_sql[i], head)) == NULL)
+			continue;
+		if ((end = strstr(start, "END;")) == NULL)
+			return -1;
+		n = (size_t)(end - start) + 3;	/* up to END, without ; */
+		if (n >= cap)
+			return -1;
+		memcpy(buf, start, n);
+		buf[n] = '\0';
+		return 0;
+	}
+	return -1;
+}

@@ -112,6 +112,11 @@ enum ledger_result ledger_expect(struct ledger *lg, const struct ledger_api_key 
 /* Fill out with the answer for a storage failure (503). */
 void		 ledger_outcome_failed(struct ledger_outcome *out);
 
+/* Copy the CREATE TRIGGER statement for trigger name, exactly as the
+ * schema files define it and SQLite stores it, into buf. 0, or -1 when
+ * there is no such trigger or it does not fit. Thread-safe. */
+int		 ledger_trigger_sql(const char *name, char *buf, size_t cap);
+
 /* The head: number of the last entry (0 when empty) and its hash (zeros
  * when empty). Read-write handles only. */
 int64_t		 ledger_head(const struct ledger *lg,

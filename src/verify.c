@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "currency.h"
@@ -375,16 +376,22 @@ check_triggers(sqlite3 *db, struct verify_report *out)
 	    "receipts_no_update", "receipts_no_delete", "ledger_append_only",
 	    "ledger_no_update", "ledger_no_delete", "postings_no_update",
 	    "postings_no_delete", "postings_no_replace" };
-	sqlite3_stmt	*st;
-	size_t		 i;
-	int		 rc;
+	sqlite3_stmt		*st;
+	const unsigned char	*sql;
+	char			 want[1024];
+	size_t			 i;
+	int			 rc, same;
 
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE"
+	if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE"
 	    " type = 'trigger' AND name = ?1", -1, &st, NULL) != SQLITE_OK)
 		return io_error(out, db, "cannot read the schema");
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (ledger_trigger_sql(names[i], want, sizeof(want)) == -1)
+			abort();	/* the list above and schema/ disagree */
 		sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
+		sql = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+		same = sql != NULL && strcmp((const char *)sql, want) == 0;
 		sqlite3_reset(st);
 		if (rc == SQLITE_DONE) {
 			sqlite3_finalize(st);
@@ -394,6 +401,11 @@ check_triggers(sqlite3 *db, struct verify_report *out)
 		if (rc != SQLITE_ROW) {
 			sqlite3_finalize(st);
 			return io_error(out, db, "cannot read the schema");
+		}
+		if (!same) {
+			sqlite3_finalize(st);
+			return bad(out, 0, "the append-only trigger %s was "
+			    "replaced: the schema was altered", names[i]);
 		}
 	}
 	sqlite3_finalize(st);

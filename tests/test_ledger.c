@@ -468,6 +468,24 @@ START_TEST(cut_file_is_tampering)
 }
 END_TEST
 
+START_TEST(tamper_trigger_replaced)
+{
+	struct verify_report	 rep;
+	sqlite3			*h;
+
+	build_five();
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "DROP TRIGGER ledger_no_update;"
+	    " CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger WHEN 0"
+	    " BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	ck_assert_int_eq(verify_file(&rep), VERIFY_TAMPERED);
+	ck_assert_str_eq(rep.problem, "the append-only trigger "
+	    "ledger_no_update was replaced: the schema was altered");
+}
+END_TEST
+
 START_TEST(not_a_ledger)
 {
 	FILE *f;
@@ -622,6 +640,7 @@ make_suite(void)
 	tcase_add_test(tv, tamper_blob_text);
 	tcase_add_test(tv, dropped_table_is_tampering);
 	tcase_add_test(tv, cut_file_is_tampering);
+	tcase_add_test(tv, tamper_trigger_replaced);
 	tcase_add_test(tv, not_a_ledger);
 	suite_add_tcase(s, tv);
 	return s;
