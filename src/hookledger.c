@@ -419,8 +419,10 @@ cmd_exceptions(const struct opts *o)
 	}
 	if (o->json)
 		rc = print_json(r);
-	else
-		json_array_foreach(json_object_get(r, "exceptions"), i, x)
+	else {
+		for (i = 0; i < json_array_size(json_object_get(r,
+		    "exceptions")); i++) {
+			x = json_array_get(json_object_get(r, "exceptions"), i);
 			printf("%s  %-12s %-24s %-28s %-28s %s\n",
 			    json_string_value(json_object_get(x, "recorded_at")),
 			    json_string_value(json_object_get(x, "tenant")),
@@ -429,6 +431,8 @@ cmd_exceptions(const struct opts *o)
 			    json_string_value(json_object_get(x, "event_id")),
 			    json_is_true(json_object_get(x, "posted")) ?
 			    "posted to suspense" : "posted nothing");
+		}
+	}
 	json_decref(r);
 	return rc;
 }
