@@ -31,8 +31,10 @@ const char *const ledger_stmt_sql[ST_COUNT] = {
 	    " credit) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_FACT_PUT] = "INSERT INTO facts (endpoint, event_id, tenant, kind,"
 	    " payment_ref, object_id, amount, currency, status, cumulative, fee,"
-	    " occurred_at, verdict, sca_result, liability_shift) VALUES (?1, ?2,"
-	    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	    " occurred_at, verdict, sca_result, liability_shift, customer,"
+	    " card_fingerprint, card_country, card_brand) VALUES (?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+	    " ?18, ?19)",
 	[ST_FACTS_OF] = "SELECT f.arrival, f.endpoint, f.event_id, f.kind,"
 	    " f.object_id, f.amount, f.currency, f.status, f.cumulative, f.fee,"
 	    " f.occurred_at, f.verdict, r.body_sha256,"
@@ -181,6 +183,10 @@ fact_put(struct ledger *lg, const struct ledger_event *ev, const char *verdict)
 	sqlite3_bind_text(st, 13, verdict, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 14, m->sca_result, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 15, m->liability_shift);
+	sqlite3_bind_text(st, 16, m->customer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 17, m->card_fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 18, m->card_country, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 19, m->card_brand, -1, SQLITE_STATIC);
 	return ledger_run(st);
 }
 

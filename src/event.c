@@ -343,6 +343,50 @@ sca_word_valid(const char *s, size_t len)
  * describes the capture, so a missing or odd block is left as unknown
  * rather than refusing money that did move.
  */
+/* Copy an optional identifying string when it is a plain word of at most
+ * cap - 1 bytes of [A-Za-z0-9_]; anything else is left empty. */
+static void
+optional_word(const json_t *v, char *dst, size_t cap)
+{
+	const char	*s;
+	size_t		 len, i;
+
+	if (!json_is_string(v))
+		return;
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len == 0 || len >= cap)
+		return;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+}
+
+/* The customer and card of a charge, when present: only identifiers, for
+ * finding disputes clustered on one payer. */
+static void
+stripe_payer(const json_t *obj, struct event_move *out)
+{
+	const json_t *card;
+
+	optional_word(json_object_get(obj, "customer"), out->customer,
+	    sizeof(out->customer));
+	card = json_object_get(json_object_get(obj, "payment_method_details"),
+	    "card");
+	optional_word(json_object_get(card, "fingerprint"),
+	    out->card_fingerprint, sizeof(out->card_fingerprint));
+	optional_word(json_object_get(card, "country"), out->card_country,
+	    sizeof(out->card_country));
+	if (strlen(out->card_country) != 2)
+		out->card_country[0] = '\0';
+	optional_word(json_object_get(card, "brand"), out->card_brand,
+	    sizeof(out->card_brand));
+}
+
 static void
 stripe_sca(const json_t *obj, struct event_move *out)
 {
@@ -406,6 +450,7 @@ stripe_charge_capture(struct ctx *c, const json_t *obj, int need_captured,
 	    stripe_money(c, obj, amount_path, out) == -1)
 		return -1;
 	stripe_sca(obj, out);
+	stripe_payer(obj, out);
 	out->kind = EVENT_CAPTURE;
 	return 0;
 }
@@ -529,6 +574,10 @@ receipt_only(struct event_move *out)
 	out->fee = 0;
 	out->sca_result[0] = '\0';
 	out->liability_shift = -1;
+	out->customer[0] = '\0';
+	out->card_fingerprint[0] = '\0';
+	out->card_country[0] = '\0';
+	out->card_brand[0] = '\0';
 }
 
 /* Every field empty; liability_shift is "unknown", not "not shifted". */
@@ -877,6 +926,17 @@ neutral_capture_extras(struct ctx *c, const json_t *data,
 			    "data.amount");
 		out->fee = (int64_t)fee;
 	}
+
+	optional_word(json_object_get(data, "customer"), out->customer,
+	    sizeof(out->customer));
+	optional_word(json_object_get(data, "card_fingerprint"),
+	    out->card_fingerprint, sizeof(out->card_fingerprint));
+	optional_word(json_object_get(data, "card_country"), out->card_country,
+	    sizeof(out->card_country));
+	if (strlen(out->card_country) != 2)
+		out->card_country[0] = '\0';
+	optional_word(json_object_get(data, "card_brand"), out->card_brand,
+	    sizeof(out->card_brand));
 
 	sca = json_object_get(data, "sca");
 	if (sca == NULL || json_is_null(sca))

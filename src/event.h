@@ -50,6 +50,12 @@ struct event_move {
 	char		 sca_result[32];	/* 3DS outcome on a capture, e.g.
 					   "authenticated"; "" when absent */
 	int		 liability_shift;	/* 1 shifted, 0 not, -1 unknown */
+	/* Who paid, on a capture, for the reconciler's patterns; "" when
+	 * the event does not say. No card number is ever kept. */
+	char		 customer[EVENT_ID_MAX + 1];	/* cus_... */
+	char		 card_fingerprint[64];	/* Stripe's card fingerprint */
+	char		 card_country[3];	/* ISO 3166 alpha-2 of the card */
+	char		 card_brand[24];	/* "visa", "mastercard", ... */
 };
 
 enum event_result {

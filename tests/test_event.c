@@ -359,6 +359,40 @@ START_TEST(test_payment_reported_twice)
 }
 END_TEST
 
+START_TEST(test_payer_identifiers)
+{
+	json_t			*b = fixture("stripe", "charge.succeeded");
+	json_t			*pi = fixture("stripe", "payment_intent.succeeded");
+	json_t			*n = fixture("neutral", "payment.captured");
+	json_t			*data;
+	struct event_move	 m;
+
+	ck_assert_int_eq(map_stripe(b, &m), EVENT_OK);
+	ck_assert_str_eq(m.customer, "cus_QdwEm4yNn0ZkLp");
+	ck_assert_str_eq(m.card_fingerprint, "Xt5EWLLDS7FJjR1c");
+	ck_assert_str_eq(m.card_country, "US");
+	ck_assert_str_eq(m.card_brand, "visa");
+	/* A payment intent carries no charge details. */
+	ck_assert_int_eq(map_stripe(pi, &m), EVENT_OK);
+	ck_assert_str_eq(m.customer, "");
+	ck_assert_str_eq(m.card_fingerprint, "");
+	/* Identifiers that are not plain words are dropped, not refused. */
+	data = json_object_get(n, "data");
+	json_object_set_new(data, "customer", json_string("cus_1 x"));
+	json_object_set_new(data, "card_fingerprint", json_string("fp_9Zq"));
+	json_object_set_new(data, "card_country", json_string("DEU"));
+	json_object_set_new(data, "card_brand", json_string("mastercard"));
+	ck_assert_int_eq(event_map_neutral(n, &m, NULL, 0), EVENT_OK);
+	ck_assert_str_eq(m.customer, "");
+	ck_assert_str_eq(m.card_fingerprint, "fp_9Zq");
+	ck_assert_str_eq(m.card_country, "");
+	ck_assert_str_eq(m.card_brand, "mastercard");
+	json_decref(b);
+	json_decref(pi);
+	json_decref(n);
+}
+END_TEST
+
 START_TEST(test_charge_uncaptured)
 {
 	json_t			*root = fixture("stripe", "charge.succeeded");
@@ -1912,6 +1946,7 @@ make_suite(void)
 
 	tc = tcase_create("stripe");
 	tcase_add_test(tc, test_payment_reported_twice);
+	tcase_add_test(tc, test_payer_identifiers);
 	tcase_add_test(tc, test_charge_uncaptured);
 	tcase_add_test(tc, test_charge_ref_rule);
 	tcase_add_test(tc, test_charge_amount_fallback);
