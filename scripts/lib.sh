@@ -7,7 +7,7 @@ HL_BUILD="$HL_ROOT/build"
 # Debian 12 packages the build, the tests and the scripts need.
 HL_PACKAGES="build-essential autoconf automake pkg-config
 	libmicrohttpd-dev libsqlite3-dev libsodium-dev libssl-dev
-	libjansson-dev check python3 openssl curl sqlite3"
+	libjansson-dev check python3 openssl curl sqlite3 tzdata"
 
 hl_say() { printf '==> %s\n' "$*" >&2; }
 hl_die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -246,6 +246,7 @@ facts_load(struct ledger *lg, const char *tenant, const char *ref,
 		x->b.cumulative = sqlite3_column_int(st, 8);
 		x->b.fee = sqlite3_column_int64(st, 9);
 		x->occurred_at = sqlite3_column_int64(st, 10);
+		x->b.occurred_at = x->occurred_at;
 		copy_text(x->verdict, sizeof(x->verdict),
 		    sqlite3_column_text(st, 11));
 		if (sqlite3_column_bytes(st, 12) == DIGEST_SHA256_LEN)
@@ -352,6 +353,18 @@ struct verdict_out {
 };
 
 static int
+has_payout(const struct work *w, size_t n, const struct fact *x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (&w->facts[i] != x && !w->facts[i].excluded &&
+		    w->facts[i].b.kind == EVENT_PAYOUT)
+			return 1;
+	return 0;
+}
+
+static int
 release_facts(struct ledger *lg, const struct ledger_event *ev,
     struct work *w, size_t n, struct fact *x, int64_t now,
     struct verdict_out *vo)
@@ -375,10 +388,23 @@ release_facts(struct ledger *lg, const struct ledger_event *ev,
 				w->facts[i].released = 1;
 		w->release[nrel++] = x;
 	} else if (x->b.kind == EVENT_CAPTURE) {
+		/* Payouts were released when they arrived; a capture under
+		 * the same reference must meet them, not hide them. */
+		for (i = 0; i < n; i++)
+			if (&w->facts[i] != x && !w->facts[i].excluded &&
+			    w->facts[i].b.kind == EVENT_PAYOUT)
+				w->facts[i].released = 1;
 		w->release[nrel++] = x;
 		for (i = 0; i < n; i++)
-			if (&w->facts[i] != x && !w->facts[i].excluded)
+			if (&w->facts[i] != x && !w->facts[i].excluded &&
+			    !w->facts[i].released)
 				w->release[nrel++] = &w->facts[i];
+	} else if (has_payout(w, n, x)) {
+		/* A refund or dispute under a payout's reference. */
+		for (i = 0; i < n; i++)
+			if (&w->facts[i] != x && !w->facts[i].excluded)
+				w->facts[i].released = 1;
+		w->release[nrel++] = x;
 	} else {
 		vo->result = "parked";
 		vo->reason = "payment_not_captured";

@@ -3,11 +3,12 @@
  *
  * Refunds: each refund id counts once, at its strongest status (failed
  * over succeeded over pending). Stripe's running total amount_refunded
- * (H) is reconciled with the refunds known by id: succeeded ones (S) and
- * pending ones (P). What has left the provider balance is max(H, S + P),
- * of which max(H, S) counts as refunded and the rest as pending. Both are
- * never above the truth and equal it once every event has arrived, in any
- * order.
+ * (H, the total of the latest such event by the provider's event time)
+ * is reconciled with the refunds known by id: succeeded ones (S) and
+ * pending ones (P). Refunded is max(H, S). Pending is what S + P adds
+ * beyond that, but never more than the capture has left: a pending refund
+ * whose failure has not arrived yet must not make a later, real refund
+ * look like an over-refund.
  *
  * Disputes: each dispute id counts once, closed (won, lost) over opened.
  * An open dispute holds its amount; a won one returns it; a lost one is
@@ -85,7 +86,7 @@ payment_target(const struct books_fact *f, size_t n, struct books_target *out)
 {
 	const struct books_fact	*cap = NULL;
 	int			 rank[BOOKS_FACTS_MAX];
-	int64_t			 H = 0, S = 0, P = 0, Dh = 0, Dl = 0;
+	int64_t			 H = 0, Hat = -1, S = 0, P = 0, Dh = 0, Dl = 0;
 	int64_t			 C, R, out_total, Peff;
 	size_t			 i, j;
 
@@ -111,8 +112,13 @@ payment_target(const struct books_fact *f, size_t n, struct books_target *out)
 
 		rank[i] = 0;
 		if (f[i].kind == EVENT_REFUND && f[i].cumulative) {
-			if (f[i].amount > H)
+			/* The latest total wins: a later, lower total is a
+			 * refund that failed. Ties: the larger. */
+			if (Hat < 0 || f[i].occurred_at > Hat ||
+			    (f[i].occurred_at == Hat && f[i].amount > H)) {
 				H = f[i].amount;
+				Hat = f[i].occurred_at;
+			}
 			continue;
 		}
 		if (f[i].kind != EVENT_REFUND && !d)
@@ -144,8 +150,11 @@ payment_target(const struct books_fact *f, size_t n, struct books_target *out)
 	R = H > S ? H : S;
 	out_total = H > S + P ? H : S + P;
 	Peff = out_total - R;
-	if (R + Peff + Dl > C)
+	/* Money that left for good can never exceed what came in. */
+	if (R + Dl > C)
 		return BOOKS_OVER_CAPTURE;
+	if (Peff > C - R - Dl)
+		Peff = C - R - Dl;
 	out->balance[cap->paid ? BOOKS_SALES : BOOKS_SUSPENSE] = -C;
 	out->balance[BOOKS_FEES] = cap->fee;
 	out->balance[BOOKS_REFUNDS] = R;

@@ -44,6 +44,7 @@ struct books_fact {
 	int			 cumulative;
 	int64_t			 fee;
 	int			 paid;		/* capture verdict counts as paid */
+	int64_t			 occurred_at;	/* provider's event time */
 };
 
 enum books_result {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -39,7 +40,7 @@ struct parse {
 enum {
 	SEEN_LISTEN = 1 << 0, SEEN_DATABASE = 1 << 1, SEEN_MAX_BODY = 1 << 2,
 	SEEN_MAX_CONN = 1 << 3, SEEN_MAX_PER_IP = 1 << 4,
-	SEEN_TIMEOUT = 1 << 5, SEEN_THREADS = 1 << 6,
+	SEEN_TIMEOUT = 1 << 5, SEEN_THREADS = 1 << 6, SEEN_ALERT = 1 << 7,
 	SEEN_TENANT = 1 << 0, SEEN_SCHEME = 1 << 1, SEEN_TOLERANCE = 1 << 2
 };
 
@@ -216,6 +217,16 @@ top_key(struct parse *p, const char *k, const char *v)
 		cfg->timeout = (unsigned int)n;
 		return 0;
 	}
+	if (strcmp(k, "alert_command") == 0) {
+		if (once(p, &p->seen, SEEN_ALERT, k) == -1)
+			return -1;
+		if (v[0] != '/')
+			return FAIL(p, "alert_command must be an absolute path "
+			    "to a program (it is run without a shell)");
+		if ((cfg->alert_command = strdup(v)) == NULL)
+			return FAIL(p, "out of memory");
+		return 0;
+	}
 	if (strcmp(k, "threads") == 0) {
 		if (once(p, &p->seen, SEEN_THREADS, k) == -1)
 			return -1;
@@ -293,9 +304,86 @@ endpoint_key(struct parse *p, const char *k, const char *v)
 	return FAIL(p, "unknown key \"%.64s\" in [endpoint %s]", k, ep->name);
 }
 
+void
+config_tenant_defaults(struct config_tenant *t, const char *name)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	snprintf(t->timezone, sizeof(t->timezone), "UTC");
+	t->refund_spike_factor = 3;
+	t->refund_spike_min_count = 5;
+	t->dispute_spike_factor = 3;
+	t->dispute_spike_min_count = 3;
+	t->baseline_days = 28;
+}
+
+/* An IANA zone name: letters, digits, / _ - +, no "..", and a compiled
+ * zone file for it must exist. */
+static int
+zone_valid(const char *z)
+{
+	char		 path[256];
+	const char	*dir = getenv("TZDIR");
+	size_t		 i;
+
+	if (*z == '\0' || *z == '/' || strstr(z, "..") != NULL ||
+	    strlen(z) >= 64)
+		return 0;
+	for (i = 0; z[i] != '\0'; i++)
+		if (!isalnum((unsigned char)z[i]) && strchr("/_-+", z[i]) ==
+		    NULL)
+			return 0;
+	if (strcmp(z, "UTC") == 0)
+		return 1;
+	snprintf(path, sizeof(path), "%s/%s", dir != NULL ? dir :
+	    "/usr/share/zoneinfo", z);
+	return access(path, R_OK) == 0;
+}
+
+static int
+tenant_uint(struct parse *p, const char *k, const char *v, unsigned int bit,
+    uint64_t min, uint64_t max, unsigned int *out)
+{
+	uint64_t n;
+
+	if (once(p, &p->ep_seen, bit, k) == -1)
+		return -1;
+	if (parse_uint(v, min, max, &n) == -1)
+		return FAIL(p, "%s must be a whole number from %llu to %llu", k,
+		    (unsigned long long)min, (unsigned long long)max);
+	*out = (unsigned int)n;
+	return 0;
+}
+
 static int
 tenant_key(struct parse *p, const char *k, const char *v)
 {
+	struct config_tenant *t = p->tn;
+
+	if (strcmp(k, "timezone") == 0) {
+		if (once(p, &p->ep_seen, 1 << 1, k) == -1)
+			return -1;
+		if (!zone_valid(v))
+			return FAIL(p, "timezone \"%.64s\" is not a known IANA "
+			    "zone (install tzdata?)", v);
+		snprintf(t->timezone, sizeof(t->timezone), "%s", v);
+		return 0;
+	}
+	if (strcmp(k, "refund_spike_factor") == 0)
+		return tenant_uint(p, k, v, 1 << 2, 1, 100,
+		    &t->refund_spike_factor);
+	if (strcmp(k, "refund_spike_min_count") == 0)
+		return tenant_uint(p, k, v, 1 << 3, 1, 1000000,
+		    &t->refund_spike_min_count);
+	if (strcmp(k, "dispute_spike_factor") == 0)
+		return tenant_uint(p, k, v, 1 << 4, 1, 100,
+		    &t->dispute_spike_factor);
+	if (strcmp(k, "dispute_spike_min_count") == 0)
+		return tenant_uint(p, k, v, 1 << 5, 1, 1000000,
+		    &t->dispute_spike_min_count);
+	if (strcmp(k, "baseline_days") == 0)
+		return tenant_uint(p, k, v, 1 << 6, 7, 91,
+		    &t->baseline_days);
 	if (strcmp(k, "require_expectations") == 0) {
 		if (once(p, &p->ep_seen, SEEN_TENANT, k) == -1)
 			return -1;
@@ -360,7 +448,7 @@ tenant_section(struct parse *p, char *name)
 	if (p->cfg->ntenants == CONFIG_MAX_TENANTS)
 		return FAIL(p, "at most %d tenant sections", CONFIG_MAX_TENANTS);
 	p->tn = &p->cfg->tenants[p->cfg->ntenants++];
-	memcpy(p->tn->name, name, len + 1);
+	config_tenant_defaults(p->tn, name);
 	p->tn->line = p->line;
 	p->ep_seen = 0;
 	return 0;
@@ -545,6 +633,7 @@ config_free(struct config *cfg)
 		for (j = 0; j < CONFIG_MAX_SECRETS; j++)
 			secret_clear(&cfg->endpoints[i].secrets[j]);
 	free(cfg->tenants);
+	free(cfg->alert_command);
 	free(cfg->path);
 	free(cfg->database);
 	free(cfg);

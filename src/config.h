@@ -41,8 +41,17 @@ struct config_endpoint {
 struct config_tenant {
 	char			 name[CONFIG_NAME_MAX + 1];
 	int			 require_expectations;	/* default 0 */
+	char			 timezone[64];		/* IANA; "UTC" */
+	unsigned int		 refund_spike_factor;	/* default 3 */
+	unsigned int		 refund_spike_min_count;	/* default 5 */
+	unsigned int		 dispute_spike_factor;	/* default 3 */
+	unsigned int		 dispute_spike_min_count;	/* default 3 */
+	unsigned int		 baseline_days;		/* default 28 */
 	int			 line;
 };
+
+/* The settings of a tenant without a [tenant] section. */
+void	config_tenant_defaults(struct config_tenant *t, const char *name);
 
 #define CONFIG_MAX_TENANTS	256
 
@@ -60,6 +69,7 @@ struct config {
 	size_t			 nendpoints;
 	struct config_tenant	*tenants;	/* CONFIG_MAX_TENANTS slots */
 	size_t			 ntenants;
+	char			*alert_command;	/* run with the report, or NULL */
 };
 
 /* Read and check the file at path, loading every secret it names. When

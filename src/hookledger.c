@@ -383,13 +383,15 @@ cmd_balances(const struct opts *o)
 				p *= 10;
 			/* Minor units, and the same in major units for
 			 * people; the ledger itself never divides. */
-			printf("%-8s %-18s %20lld  (%s%lld.%0*lld)\n",
+			printf("%-8s %-18s %20lld  (%s%lld",
 			    json_string_value(json_object_get(b, "currency")),
 			    json_string_value(json_object_get(b, "account")),
 			    (long long)v, v < 0 ? "-" : "",
-			    (long long)(v < 0 ? -v : v) / p,
-			    c != NULL ? c->exponent : 0,
-			    (long long)(v < 0 ? -v : v) % p);
+			    (long long)(v < 0 ? -v : v) / p);
+			if (c != NULL && c->exponent > 0)
+				printf(".%0*lld", c->exponent,
+				    (long long)(v < 0 ? -v : v) % p);
+			printf(")\n");
 		}
 		rc = EXIT_SUCCESS;
 	}

@@ -205,8 +205,20 @@ START_TEST(malformed_lines)
 	    "or [tenant NAME]");
 	assert_err("[tenant a]\nrequire_expectations = maybe\n", 2,
 	    "require_expectations must be yes or no");
-	assert_err("[tenant a]\ntimezone = UTC\nx = 1\n", 2,
-	    "unknown key \"timezone\" in [tenant a]");
+	assert_err("[tenant a]\ntimezone = UTC\nx = 1\n", 3,
+	    "unknown key \"x\" in [tenant a]");
+	assert_err("[tenant a]\ntimezone = Mars/Olympus_Mons\n", 2,
+	    "timezone \"Mars/Olympus_Mons\" is not a known IANA zone "
+	    "(install tzdata?)");
+	assert_err("[tenant a]\ntimezone = ../../etc/passwd\n", 2,
+	    "timezone \"../../etc/passwd\" is not a known IANA zone "
+	    "(install tzdata?)");
+	assert_err("[tenant a]\nrefund_spike_factor = 0\n", 2,
+	    "refund_spike_factor must be a whole number from 1 to 100");
+	assert_err("[tenant a]\nbaseline_days = 6\n", 2,
+	    "baseline_days must be a whole number from 7 to 91");
+	assert_err("alert_command = mail\n", 1, "alert_command must be an "
+	    "absolute path to a program (it is run without a shell)");
 	assert_err("[tenant a]\n[tenant a]\n", 2, "tenant a is defined twice");
 	assert_err("[endpoint a\n", 1, "a section header must end with ]");
 	assert_err("[endpoint a/b]\n", 1,
@@ -310,7 +322,11 @@ START_TEST(tenants)
 	struct config *cfg;
 
 	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\n"
+	    "alert_command = /usr/local/bin/alert\n"
 	    "[tenant strict]\nrequire_expectations = yes\n"
+	    "timezone = Europe/Berlin\nrefund_spike_factor = 4\n"
+	    "refund_spike_min_count = 7\ndispute_spike_factor = 5\n"
+	    "dispute_spike_min_count = 2\nbaseline_days = 56\n"
 	    "[endpoint a]\ntenant = strict\nscheme = stripe\n"
 	    "secret_file = stripe.key\n"
 	    "[tenant lax]\nrequire_expectations = no\n");
@@ -318,6 +334,21 @@ START_TEST(tenants)
 	ck_assert_uint_eq(cfg->ntenants, 2);
 	ck_assert_int_eq(config_tenant(cfg, "strict")->require_expectations, 1);
 	ck_assert_int_eq(config_tenant(cfg, "lax")->require_expectations, 0);
+	ck_assert_str_eq(config_tenant(cfg, "strict")->timezone,
+	    "Europe/Berlin");
+	ck_assert_uint_eq(config_tenant(cfg, "strict")->refund_spike_factor, 4);
+	ck_assert_uint_eq(config_tenant(cfg, "strict")->refund_spike_min_count,
+	    7);
+	ck_assert_uint_eq(config_tenant(cfg, "strict")->dispute_spike_factor,
+	    5);
+	ck_assert_uint_eq(config_tenant(cfg, "strict")->dispute_spike_min_count,
+	    2);
+	ck_assert_uint_eq(config_tenant(cfg, "strict")->baseline_days, 56);
+	/* A section sets only what it names; the rest are the defaults. */
+	ck_assert_str_eq(config_tenant(cfg, "lax")->timezone, "UTC");
+	ck_assert_uint_eq(config_tenant(cfg, "lax")->refund_spike_factor, 3);
+	ck_assert_uint_eq(config_tenant(cfg, "lax")->baseline_days, 28);
+	ck_assert_str_eq(cfg->alert_command, "/usr/local/bin/alert");
 	ck_assert_ptr_null(config_tenant(cfg, "other"));
 	ck_assert_str_eq(cfg->endpoints[0].tenant, "strict");
 	config_free(cfg);

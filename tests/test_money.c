@@ -58,6 +58,7 @@ struct ev {
 	int			 cumulative;
 	const char		*currency;
 	int64_t			 fee;
+	int64_t			 at;		/* event time offset, seconds */
 };
 
 static struct ledger_outcome
@@ -86,7 +87,7 @@ send(const struct ev *e, int require)
 	le.move.cumulative = e->cumulative;
 	le.move.fee = e->fee;
 	le.move.liability_shift = -1;
-	le.move.occurred_at = 1764700000;
+	le.move.occurred_at = 1764700000 + e->at;
 	snprintf(body, sizeof(body), "%s|%d|%s|%" PRId64 "|%d", e->id,
 	    (int)e->kind, e->ref, e->amount, (int)e->status);
 	digest_sha256(body, strlen(body), le.body_sha256);
@@ -159,15 +160,15 @@ count(const char *sql)
 	return n;
 }
 
-#define CAP(id, ref, amt)	{ id, EVENT_CAPTURE, ref, NULL, amt, 0, 0, NULL, 0 }
+#define CAP(id, ref, amt)	{ id, EVENT_CAPTURE, ref, NULL, amt, 0, 0, NULL, 0, 0 }
 #define REF(id, ref, re, amt, st) \
-	{ id, EVENT_REFUND, ref, re, amt, EVENT_STATUS_##st, 0, NULL, 0 }
+	{ id, EVENT_REFUND, ref, re, amt, EVENT_STATUS_##st, 0, NULL, 0, 0 }
 #define CUM(id, ref, amt) \
-	{ id, EVENT_REFUND, ref, "ch_x", amt, EVENT_STATUS_SUCCEEDED, 1, NULL, 0 }
+	{ id, EVENT_REFUND, ref, "ch_x", amt, EVENT_STATUS_SUCCEEDED, 1, NULL, 0, 0 }
 #define DSP(id, kind, ref, dp, amt) \
-	{ id, EVENT_DISPUTE_##kind, ref, dp, amt, 0, 0, NULL, 0 }
+	{ id, EVENT_DISPUTE_##kind, ref, dp, amt, 0, 0, NULL, 0, 0 }
 #define PAY(id, po, amt, st) \
-	{ id, EVENT_PAYOUT, po, po, amt, EVENT_STATUS_##st, 0, NULL, 0 }
+	{ id, EVENT_PAYOUT, po, po, amt, EVENT_STATUS_##st, 0, NULL, 0, 0 }
 
 START_TEST(capture_posts_double_entry)
 {
@@ -460,6 +461,61 @@ END_TEST
 
 /* The ordering property: one event set, many delivery orders with
  * redeliveries mixed in, identical final balances every time. */
+START_TEST(pending_refund_failing_late_is_order_independent)
+{
+	/* re_a pending 600 fails; re_b 600 succeeds. Whether re_b arrives
+	 * before or after re_a's failure, the books end the same and re_b
+	 * is never an over-refund. */
+	struct ev c = CAP("evt_c", "pi_1", 1000);
+	struct ev a = REF("evt_a", "pi_1", "re_a", 600, PENDING);
+	struct ev af = REF("evt_af", "pi_1", "re_a", 600, FAILED);
+	struct ev b = REF("evt_b", "pi_1", "re_b", 600, SUCCEEDED);
+
+	send(&c, 0);
+	send(&a, 0);
+	ck_assert_str_eq(send(&b, 0).response, "{\"result\":\"applied\","
+	    "\"event_id\":\"evt_b\",\"seq\":3}");
+	/* Until the failure arrives, the hold is what the capture has left. */
+	assert_balances("refunds:USD=600 "
+	    "refunds_pending:USD=400 sales:USD=-1000");
+	send(&af, 0);
+	assert_balances("provider_balance:USD=400 refunds:USD=600 "
+	    "sales:USD=-1000");
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions"), 0);
+	assert_verify(4);
+}
+END_TEST
+
+START_TEST(capture_under_a_payout_reference)
+{
+	struct ev p = PAY("evt_p", "X1", 300, SUCCEEDED);
+	struct ev c = CAP("evt_c", "X1", 1000);
+
+	send(&p, 0);
+	ck_assert_str_eq(send(&c, 0).response, "{\"result\":\"exception\","
+	    "\"event_id\":\"evt_c\",\"reason\":\"reference_conflict\"}");
+	assert_balances("payouts:USD=300 provider_balance:USD=-300");
+	assert_verify(1);
+}
+END_TEST
+
+START_TEST(latest_running_total_wins)
+{
+	struct ev c = CAP("evt_c", "pi_1", 2000);
+	struct ev t1 = CUM("evt_t1", "pi_1", 500);
+	struct ev t2 = CUM("evt_t2", "pi_1", 1);
+
+	/* A later, lower total is a refund that failed; t2 is one second
+	 * later by the provider's clock, whatever the arrival order. */
+	send(&c, 0);
+	t2.at = 1;
+	send(&t2, 0);
+	send(&t1, 0);
+	assert_balances("provider_balance:USD=1999 refunds:USD=1 "
+	    "sales:USD=-2000");
+}
+END_TEST
+
 static const struct ev property_set[] = {
 	CAP("e01", "pi_A", 10000),
 	CAP("e02", "pi_A", 10000),		/* charge.succeeded */
@@ -585,6 +641,9 @@ make_suite(void)
 	tcase_add_test(tc, expectation_verdicts);
 	tcase_add_test(tc, required_expectation_missing_is_not_paid);
 	tcase_add_test(tc, expectation_conflict);
+	tcase_add_test(tc, pending_refund_failing_late_is_order_independent);
+	tcase_add_test(tc, capture_under_a_payout_reference);
+	tcase_add_test(tc, latest_running_total_wins);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, setup, teardown);
 	tcase_add_loop_test(tp, order_does_not_matter, 0, 200);
