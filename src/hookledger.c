@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -22,6 +25,8 @@
 #include "digest.h"
 #include "event.h"
 #include "ledger.h"
+#include "reconcile.h"
+#include "report.h"
 #include "token.h"
 #include "verify.h"
 
@@ -50,6 +55,11 @@ usage(FILE *f)
 	    "                seconds or YYYY-MM-DDTHH:MM:SSZ (event time).\n"
 	    "  exceptions    [--tenant T] [--json]\n"
 	    "                Events that broke a rule or are not paid.\n"
+	    "  reconcile     [--date YYYY-MM-DD] [--tenant T] [--settlement FILE]\n"
+	    "                [--out DIR]\n"
+	    "                The nightly report (docs/reconcile.md): verifies the\n"
+	    "                ledger first. Exit 0 clean, 3 something flagged,\n"
+	    "                1 the ledger failed verification, 2 usage or I/O.\n"
 	    "\n"
 	    "Options:\n"
 	    "  --db FILE      the ledger database\n"
@@ -61,6 +71,7 @@ usage(FILE *f)
 struct opts {
 	const char	*db, *config, *tenant, *payment, *amount, *currency;
 	const char	*scope, *at;
+	const char	*date, *settlement, *out;
 	int		 json;
 };
 
@@ -77,6 +88,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "scope", required_argument, NULL, 's' },
 		{ "at", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "date", required_argument, NULL, 'D' },
+		{ "settlement", required_argument, NULL, 'S' },
+		{ "out", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -95,6 +109,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 's': o->scope = optarg; break;
 		case 'T': o->at = optarg; break;
 		case 'j': o->json = 1; break;
+		case 'D': o->date = optarg; break;
+		case 'S': o->settlement = optarg; break;
+		case 'O': o->out = optarg; break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_SUCCESS);
@@ -439,6 +456,127 @@ cmd_exceptions(const struct opts *o)
 	return rc;
 }
 
+#define EXIT_FLAGGED	3
+
+/* Run the operator's alert program with the report's path; no shell. */
+static void
+run_alert(const char *cmd, const char *path)
+{
+	pid_t	 pid;
+	int	 status;
+
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "hookledger: cannot run %s: fork failed\n", cmd);
+		return;
+	}
+	if (pid == 0) {
+		execl(cmd, cmd, path, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		fprintf(stderr, "hookledger: alert command %s failed\n", cmd);
+}
+
+static int
+cmd_reconcile(const struct opts *o)
+{
+	struct reconcile_opts	 ro;
+	struct verify_report	 rep;
+	struct config		*cfg = NULL;
+	struct ledger		*lg = NULL;
+	json_t			*report = NULL;
+	char			*path = NULL, err[512], html[1024], *text;
+	int			 rc = EXIT_USAGE;
+	int64_t			 from, to;
+
+	if (o->tenant != NULL && need_tenant(o) == -1)
+		return EXIT_USAGE;
+	if (o->settlement != NULL && o->tenant == NULL) {
+		fprintf(stderr, "hookledger: --settlement needs --tenant: a "
+		    "settlement file belongs to one merchant\n");
+		return EXIT_USAGE;
+	}
+	if (o->date != NULL && reconcile_day_window("UTC", o->date, &from,
+	    &to) == -1) {
+		fprintf(stderr, "hookledger: --date must be a real calendar "
+		    "date, YYYY-MM-DD\n");
+		return EXIT_USAGE;
+	}
+	if (o->config != NULL && (cfg = config_load(o->config, 0, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	if ((path = database_path(o)) == NULL)
+		goto out;
+	if ((lg = ledger_open(path, LEDGER_READ_ONLY, err, sizeof(err))) ==
+	    NULL) {
+		if (verify_open_failure(path, &rep) == VERIFY_TAMPERED) {
+			printf("TAMPERED: %s: %s\n", path, rep.problem);
+			rc = EXIT_TAMPERED;
+		} else
+			fprintf(stderr, "hookledger: %s\n", err);
+		goto out;
+	}
+	/* A tampered ledger is never reconciled: its numbers mean nothing. */
+	switch (verify_ledger(lg, &rep)) {
+	case VERIFY_OK:
+		break;
+	case VERIFY_TAMPERED:
+		printf("TAMPERED: %s: %s\nnot reconciled: the ledger failed "
+		    "verification\n", path, rep.problem);
+		rc = EXIT_TAMPERED;
+		goto out;
+	default:
+		fprintf(stderr, "hookledger: %s: %s\n", path, rep.problem);
+		goto out;
+	}
+	memset(&ro, 0, sizeof(ro));
+	ro.date = o->date;
+	ro.tenant = o->tenant;
+	ro.settlement = o->settlement;
+	ro.cfg = cfg;
+	ro.now = (int64_t)time(NULL);
+	if ((report = reconcile_run(ledger_db(lg), &ro, &rep, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "hookledger: %s\n", err);
+		goto out;
+	}
+	if (o->json)
+		print_json(report);
+	else if ((text = report_text(report)) != NULL) {
+		fputs(text, stdout);
+		free(text);
+	}
+	if (o->out != NULL && mkdir(o->out, 0750) == -1 && errno != EEXIST) {
+		fprintf(stderr, "hookledger: %s: %s\n", o->out,
+		    strerror(errno));
+		goto out;
+	}
+	if (o->out != NULL && report_write(report, o->out, html,
+	    sizeof(html), err, sizeof(err)) == -1) {
+		fprintf(stderr, "hookledger: %s\n", err);
+		goto out;
+	}
+	rc = json_is_true(json_object_get(report, "flagged")) ? EXIT_FLAGGED :
+	    EXIT_SUCCESS;
+	if (rc == EXIT_FLAGGED && cfg != NULL && cfg->alert_command != NULL) {
+		fflush(stdout);
+		if (o->out != NULL)
+			run_alert(cfg->alert_command, html);
+		else
+			fprintf(stderr, "hookledger: alert_command needs --out "
+			    "DIR for a report to pass it\n");
+	}
+out:
+	json_decref(report);
+	ledger_close(lg);
+	config_free(cfg);
+	free(path);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -467,7 +605,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "token") == 0)
 		return cmd_token(argc - 1, argv + 1);
 	if (strcmp(cmd, "verify") != 0 && strcmp(cmd, "expect") != 0 &&
-	    strcmp(cmd, "balances") != 0 && strcmp(cmd, "exceptions") != 0) {
+	    strcmp(cmd, "balances") != 0 && strcmp(cmd, "exceptions") != 0 &&
+	    strcmp(cmd, "reconcile") != 0) {
 		fprintf(stderr, "hookledger: unknown command \"%.32s\"\n", cmd);
 		usage(stderr);
 		return EXIT_USAGE;
@@ -480,5 +619,7 @@ main(int argc, char **argv)
 		return cmd_expect(&o);
 	if (strcmp(cmd, "balances") == 0)
 		return cmd_balances(&o);
+	if (strcmp(cmd, "reconcile") == 0)
+		return cmd_reconcile(&o);
 	return cmd_exceptions(&o);
 }
