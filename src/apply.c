@@ -58,6 +58,8 @@ const char *const ledger_stmt_sql[ST_COUNT] = {
 	[ST_API_PUT] = "INSERT INTO api_requests (tenant, idem_key,"
 	    " request_sha256, status, response, created_at) VALUES (?1, ?2, ?3,"
 	    " ?4, ?5, ?6)",
+	[ST_MERKLE_PUT] = "INSERT INTO merkle_nodes (level, idx, hash) VALUES"
+	    " (?1, ?2, ?3)",
 	[ST_SAVEPOINT] = "SAVEPOINT event",
 	[ST_RELEASE] = "RELEASE event",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO event",

@@ -41,6 +41,8 @@ enum {
 	SEEN_LISTEN = 1 << 0, SEEN_DATABASE = 1 << 1, SEEN_MAX_BODY = 1 << 2,
 	SEEN_MAX_CONN = 1 << 3, SEEN_MAX_PER_IP = 1 << 4,
 	SEEN_TIMEOUT = 1 << 5, SEEN_THREADS = 1 << 6, SEEN_ALERT = 1 << 7,
+	SEEN_CP_KEY = 1 << 8, SEEN_CP_DIR = 1 << 9, SEEN_CP_ORIGIN = 1 << 10,
+	SEEN_CP_EVERY = 1 << 11, SEEN_CP_INTERVAL = 1 << 12,
 	SEEN_TENANT = 1 << 0, SEEN_SCHEME = 1 << 1, SEEN_TOLERANCE = 1 << 2
 };
 
@@ -215,6 +217,51 @@ top_key(struct parse *p, const char *k, const char *v)
 		if (parse_uint(v, 1, 3600, &n) == -1)
 			return FAIL(p, "timeout must be from 1 to 3600 seconds");
 		cfg->timeout = (unsigned int)n;
+		return 0;
+	}
+	if (strcmp(k, "checkpoint_key") == 0) {
+		if (once(p, &p->seen, SEEN_CP_KEY, k) == -1)
+			return -1;
+		if ((cfg->checkpoint_key = secret_path(p, v)) == NULL)
+			return FAIL(p, "out of memory");
+		return 0;
+	}
+	if (strcmp(k, "checkpoint_dir") == 0) {
+		if (once(p, &p->seen, SEEN_CP_DIR, k) == -1)
+			return -1;
+		if ((cfg->checkpoint_dir = resolve_path(p, v)) == NULL)
+			return FAIL(p, "out of memory");
+		if (access(cfg->checkpoint_dir, W_OK) != 0)
+			return FAIL(p, "checkpoint_dir %.200s is not a writable "
+			    "directory", cfg->checkpoint_dir);
+		return 0;
+	}
+	if (strcmp(k, "checkpoint_origin") == 0) {
+		if (once(p, &p->seen, SEEN_CP_ORIGIN, k) == -1)
+			return -1;
+		if (strlen(v) > 128 || strpbrk(v, " +\t") != NULL)
+			return FAIL(p, "checkpoint_origin must be up to 128 "
+			    "characters without spaces or +");
+		if ((cfg->checkpoint_origin = strdup(v)) == NULL)
+			return FAIL(p, "out of memory");
+		return 0;
+	}
+	if (strcmp(k, "checkpoint_every") == 0) {
+		if (once(p, &p->seen, SEEN_CP_EVERY, k) == -1)
+			return -1;
+		if (parse_uint(v, 1, 100000000, &n) == -1)
+			return FAIL(p, "checkpoint_every must be a number of "
+			    "entries from 1 to 100000000");
+		cfg->checkpoint_every = (unsigned int)n;
+		return 0;
+	}
+	if (strcmp(k, "checkpoint_interval") == 0) {
+		if (once(p, &p->seen, SEEN_CP_INTERVAL, k) == -1)
+			return -1;
+		if (parse_uint(v, 1, 10080, &n) == -1)
+			return FAIL(p, "checkpoint_interval must be from 1 to "
+			    "10080 minutes");
+		cfg->checkpoint_interval = (unsigned int)n;
 		return 0;
 	}
 	if (strcmp(k, "alert_command") == 0) {
@@ -560,6 +607,8 @@ config_load(const char *path, int need_secrets, char *err, size_t errlen)
 	cfg->max_per_ip = 256;
 	cfg->timeout = 15;
 	cfg->threads = 2;
+	cfg->checkpoint_every = 10000;
+	cfg->checkpoint_interval = 60;
 	if ((cfg->tenants = calloc(CONFIG_MAX_TENANTS,
 	    sizeof(*cfg->tenants))) == NULL ||
 	    (cfg->path = strdup(path)) == NULL) {
@@ -607,6 +656,10 @@ config_load(const char *path, int need_secrets, char *err, size_t errlen)
 		fail_at(&p, 0, "database is required (a path)");
 		goto fail;
 	}
+	if ((cfg->checkpoint_key == NULL) != (cfg->checkpoint_dir == NULL)) {
+		fail_at(&p, 0, "checkpoint_key and checkpoint_dir go together");
+		goto fail;
+	}
 	if (cfg->max_per_ip > cfg->max_connections)
 		cfg->max_per_ip = cfg->max_connections;
 	fclose(f);
@@ -634,6 +687,9 @@ config_free(struct config *cfg)
 			secret_clear(&cfg->endpoints[i].secrets[j]);
 	free(cfg->tenants);
 	free(cfg->alert_command);
+	free(cfg->checkpoint_key);
+	free(cfg->checkpoint_dir);
+	free(cfg->checkpoint_origin);
 	free(cfg->path);
 	free(cfg->database);
 	free(cfg);

@@ -70,6 +70,11 @@ struct config {
 	struct config_tenant	*tenants;	/* CONFIG_MAX_TENANTS slots */
 	size_t			 ntenants;
 	char			*alert_command;	/* run with the report, or NULL */
+	char			*checkpoint_key;	/* signer key file, or NULL */
+	char			*checkpoint_dir;	/* where checkpoints go */
+	char			*checkpoint_origin;	/* default: the key name */
+	unsigned int		 checkpoint_every;	/* entries; 10000 */
+	unsigned int		 checkpoint_interval;	/* minutes; 60 */
 };
 
 /* Read and check the file at path, loading every secret it names. When

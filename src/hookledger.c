@@ -29,9 +29,7 @@
 #include "report.h"
 #include "token.h"
 #include "verify.h"
-
-#define EXIT_TAMPERED	1
-#define EXIT_USAGE	2
+#include "cli.h"
 
 static void
 usage(FILE *f)
@@ -55,6 +53,20 @@ usage(FILE *f)
 	    "                seconds or YYYY-MM-DDTHH:MM:SSZ (event time).\n"
 	    "  exceptions    [--tenant T] [--json]\n"
 	    "                Events that broke a rule or are not paid.\n"
+	    "  verify        [--checkpoint FILE]... [--pubkey FILE] also proves\n"
+	    "                that the ledger extends each signed checkpoint.\n"
+	    "  keygen        --out PREFIX [--name NAME]   (no --db)\n"
+	    "                Write PREFIX.key (0600) and PREFIX.pub (Ed25519).\n"
+	    "  checkpoint    --key PREFIX.key [--origin NAME]\n"
+	    "                Verify, then sign the head as a checkpoint (stdout).\n"
+	    "  prove         --seq N --checkpoint FILE\n"
+	    "                An inclusion proof of entry N, as JSON.\n"
+	    "  check-proof   --proof FILE --pubkey FILE   (no --db)\n"
+	    "  consistency   --old FILE --new FILE --pubkey FILE\n"
+	    "                Prove and check that one checkpoint extends another.\n"
+	    "  export        [--out FILE]  Entries as JSON Lines, with leaf hashes.\n"
+	    "  verify-export FILE [--checkpoint FILE]... [--pubkey FILE]\n"
+	    "                Verify an export without SQLite.   (no --db)\n"
 	    "  reconcile     [--date YYYY-MM-DD] [--tenant T] [--settlement FILE]\n"
 	    "                [--out DIR]\n"
 	    "                The nightly report (docs/reconcile.md): verifies the\n"
@@ -68,14 +80,8 @@ usage(FILE *f)
 	    "  -V, --version  show the version\n");
 }
 
-struct opts {
-	const char	*db, *config, *tenant, *payment, *amount, *currency;
-	const char	*scope, *at;
-	const char	*date, *settlement, *out;
-	int		 json;
-};
 
-static int
+int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -91,6 +97,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "date", required_argument, NULL, 'D' },
 		{ "settlement", required_argument, NULL, 'S' },
 		{ "out", required_argument, NULL, 'O' },
+		{ "checkpoint", required_argument, NULL, 'K' },
+		{ "pubkey", required_argument, NULL, 'P' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "origin", required_argument, NULL, 'g' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "seq", required_argument, NULL, 'q' },
+		{ "proof", required_argument, NULL, 'f' },
+		{ "old", required_argument, NULL, 'o' },
+		{ "new", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -112,6 +127,22 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'D': o->date = optarg; break;
 		case 'S': o->settlement = optarg; break;
 		case 'O': o->out = optarg; break;
+		case 'K':
+			if (o->ncheckpoints == CLI_MAX_CHECKPOINTS) {
+				fprintf(stderr, "hookledger: at most %d "
+				    "--checkpoint\n", CLI_MAX_CHECKPOINTS);
+				return -1;
+			}
+			o->checkpoints[o->ncheckpoints++] = optarg;
+			break;
+		case 'P': o->pubkey = optarg; break;
+		case 'k': o->key = optarg; break;
+		case 'g': o->origin = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 'q': o->seq = optarg; break;
+		case 'f': o->proof = optarg; break;
+		case 'o': o->old = optarg; break;
+		case 'N': o->new = optarg; break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_SUCCESS);
@@ -120,6 +151,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
+	/* One positional argument is allowed (verify-export's FILE). */
+	if (optind < argc)
+		o->arg = argv[optind++];
 	if (optind != argc) {
 		fprintf(stderr, "hookledger: unexpected argument \"%.64s\"\n",
 		    argv[optind]);
@@ -128,8 +162,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* Resolve --db or --config to a database path the caller must free. */
-static char *
+char *
 database_path(const struct opts *o)
 {
 	struct config	*cfg;
@@ -151,7 +184,7 @@ database_path(const struct opts *o)
 	return path;
 }
 
-static struct ledger *
+struct ledger *
 open_db(const struct opts *o, enum ledger_mode mode, char **pathp)
 {
 	struct ledger	*lg;
@@ -183,6 +216,8 @@ need_tenant(const struct opts *o)
 static int
 cmd_verify(const struct opts *o)
 {
+	int			 rc;
+	struct verify_opts	 vo;
 	struct verify_report	 rep;
 	struct ledger		*lg;
 	char			*path, err[512];
@@ -202,13 +237,26 @@ cmd_verify(const struct opts *o)
 		free(path);
 		return EXIT_USAGE;
 	}
-	r = verify_ledger(lg, &rep);
+	if ((rc = cli_verify_opts(o, &vo)) < 0) {
+		ledger_close(lg);
+		free(path);
+		/* A checkpoint with a bad signature is evidence: exit 1. */
+		return rc == -2 ? EXIT_TAMPERED : EXIT_USAGE;
+	}
+	r = verify_ledger_with(lg, &vo, &rep);
+	cli_verify_opts_free(&vo);
 	ledger_close(lg);
 	switch (r) {
 	case VERIFY_OK:
 		digest_hex(rep.head_hash, sizeof(rep.head_hash), hex);
 		printf("ok: %" PRId64 " entries, head seq %" PRId64
-		    ", head hash %s\n", rep.entries, rep.head_seq, hex);
+		    ", head hash %s", rep.entries, rep.head_seq, hex);
+		if (o->ncheckpoints > 0) {
+			digest_hex(rep.root, sizeof(rep.root), hex);
+			printf(", tree root %s, extends %zu checkpoint%s", hex,
+			    o->ncheckpoints, o->ncheckpoints == 1 ? "" : "s");
+		}
+		printf("\n");
 		break;
 	case VERIFY_TAMPERED:
 		printf("TAMPERED: %s: %s\n", path, rep.problem);
@@ -347,7 +395,7 @@ parse_time(const char *s, int64_t *out)
 	return 0;
 }
 
-static int
+int
 print_json(json_t *o)
 {
 	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -604,6 +652,13 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "token") == 0)
 		return cmd_token(argc - 1, argv + 1);
+	if (cli_audit_command(cmd)) {
+		if (parse_opts(argc - 1, argv + 1, &o) == -1)
+			return EXIT_USAGE;
+		if (o.arg != NULL && strcmp(cmd, "verify-export") != 0)
+			goto stray;
+		return cli_audit_run(cmd, &o);
+	}
 	if (strcmp(cmd, "verify") != 0 && strcmp(cmd, "expect") != 0 &&
 	    strcmp(cmd, "balances") != 0 && strcmp(cmd, "exceptions") != 0 &&
 	    strcmp(cmd, "reconcile") != 0) {
@@ -613,6 +668,8 @@ main(int argc, char **argv)
 	}
 	if (parse_opts(argc - 1, argv + 1, &o) == -1)
 		return EXIT_USAGE;
+	if (o.arg != NULL)
+		goto stray;
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(&o);
 	if (strcmp(cmd, "expect") == 0)
@@ -622,4 +679,7 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "reconcile") == 0)
 		return cmd_reconcile(&o);
 	return cmd_exceptions(&o);
+stray:
+	fprintf(stderr, "hookledger: unexpected argument \"%.64s\"\n", o.arg);
+	return EXIT_USAGE;
 }

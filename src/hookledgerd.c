@@ -20,6 +20,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "cpwriter.h"
 #include "digest.h"
 #include "http.h"
 #include "inflight.h"
@@ -55,6 +56,7 @@ main(int argc, char **argv)
 	struct config		*cfg = NULL;
 	struct ledger		*lg = NULL;
 	struct writer		*w = NULL;
+	struct cpwriter		*cw = NULL;
 	struct inflight		*inf = NULL;
 	struct api		*api = NULL;
 	struct http_server	*srv = NULL;
@@ -125,10 +127,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "hookledgerd: out of memory\n");
 		goto out;
 	}
+	if ((cw = cpwriter_new(cfg, err, sizeof(err))) == NULL &&
+	    err[0] != '\0') {
+		fprintf(stderr, "%s: checkpoint_key: %s\n", path, err);
+		goto out;
+	}
 	if ((w = writer_start(lg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "hookledgerd: %s\n", err);
 		goto out;
 	}
+	if (cw != NULL)
+		writer_after_commit(w, cpwriter_after_commit, cw);
 	if ((api = api_new(cfg, inf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "hookledgerd: %s\n", err);
 		goto out;

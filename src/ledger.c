@@ -20,6 +20,8 @@
 #include "ledger_int.h"
 #include "schema_sql.h"
 
+static int	load_frontier(struct ledger *);
+
 static void
 errf(char *err, size_t errlen, const char *path, const char *what,
     sqlite3 *db)
@@ -168,6 +170,10 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 		errf(err, errlen, path, "cannot read the ledger head", lg->db);
 		goto fail;
 	}
+	if (load_frontier(lg) == -1) {
+		errf(err, errlen, path, "cannot read the Merkle tree", lg->db);
+		goto fail;
+	}
 	return lg;
 fail:
 	ledger_close(lg);
@@ -183,6 +189,7 @@ ledger_close(struct ledger *lg)
 		return;
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(lg->stmt[i]);
+	sqlite3_finalize(lg->merkle_get);
 	sqlite3_close(lg->db);
 	free(lg);
 }
@@ -203,7 +210,8 @@ ledger_head(const struct ledger *lg, unsigned char hash[DIGEST_SHA256_LEN])
 int
 ledger_begin(struct ledger *lg)
 {
-	if (lg->head_seq < 0 && load_head(lg) == -1) {
+	if (lg->head_seq < 0 && (load_head(lg) == -1 ||
+	    load_frontier(lg) == -1)) {
 		lg->head_seq = -1;
 		return -1;
 	}
@@ -216,7 +224,7 @@ ledger_commit(struct ledger *lg)
 	if (exec1(lg->db, "COMMIT") == 0)
 		return 0;
 	exec1(lg->db, "ROLLBACK");
-	if (load_head(lg) == -1)
+	if (load_head(lg) == -1 || load_frontier(lg) == -1)
 		lg->head_seq = -1;	/* poisoned: the next apply fails */
 	return -1;
 }
@@ -269,6 +277,7 @@ ledger_save_head(const struct ledger *lg, struct ledger_head *h)
 {
 	h->seq = lg->head_seq;
 	memcpy(h->hash, lg->head_hash, sizeof(h->hash));
+	h->frontier = lg->frontier;
 }
 
 void
@@ -276,6 +285,133 @@ ledger_restore_head(struct ledger *lg, const struct ledger_head *h)
 {
 	lg->head_seq = h->seq;
 	memcpy(lg->head_hash, h->hash, sizeof(h->hash));
+	lg->frontier = h->frontier;
+}
+
+/* Add entry hash eh as the next leaf: store the leaf and every perfect
+ * subtree it completes, then advance the in-memory frontier. */
+static int
+merkle_append(struct ledger *lg, const unsigned char eh[DIGEST_SHA256_LEN])
+{
+	sqlite3_stmt	*st = lg->stmt[ST_MERKLE_PUT];
+	unsigned char	 cur[MERKLE_HASH_LEN];
+	uint64_t	 n = lg->frontier.size;
+	int		 h;
+
+	if (merkle_leaf(eh, DIGEST_SHA256_LEN, cur) == -1)
+		return -1;
+	for (h = 0;; h++) {
+		sqlite3_bind_int(st, 1, h);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)(n >> h));
+		sqlite3_bind_blob(st, 3, cur, MERKLE_HASH_LEN, SQLITE_STATIC);
+		if (ledger_run(st) == -1)
+			return -1;
+		if (h >= MERKLE_MAX_DEPTH - 1 || !(n >> h & 1))
+			break;
+		/* n's bit h set: this subtree completes a pair. */
+		if (merkle_node(lg->frontier.node[h], cur, cur) == -1)
+			return -1;
+	}
+	if (merkle_leaf(eh, DIGEST_SHA256_LEN, cur) == -1)
+		return -1;
+	return merkle_frontier_append(&lg->frontier, cur);
+}
+
+int
+ledger_merkle_subtree(struct ledger *lg, uint64_t start, uint64_t count,
+    unsigned char out[MERKLE_HASH_LEN])
+{
+	unsigned char	 l[MERKLE_HASH_LEN], r[MERKLE_HASH_LEN];
+	uint64_t	 k;
+	int		 h, rc;
+
+	if (count == 0)
+		return -1;
+	/* An aligned power of two is one stored row. */
+	if ((count & (count - 1)) == 0 && start % count == 0) {
+		for (h = 0; (UINT64_C(1) << h) != count; h++)
+			;
+		if (lg->merkle_get == NULL && sqlite3_prepare_v2(lg->db,
+		    "SELECT hash FROM merkle_nodes WHERE level = ?1 AND"
+		    " idx = ?2", -1, &lg->merkle_get, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_int(lg->merkle_get, 1, h);
+		sqlite3_bind_int64(lg->merkle_get, 2,
+		    (sqlite3_int64)(start >> h));
+		rc = sqlite3_step(lg->merkle_get);
+		if (rc == SQLITE_ROW && sqlite3_column_bytes(lg->merkle_get,
+		    0) == MERKLE_HASH_LEN)
+			memcpy(out, sqlite3_column_blob(lg->merkle_get, 0),
+			    MERKLE_HASH_LEN);
+		else
+			rc = SQLITE_ERROR;
+		sqlite3_reset(lg->merkle_get);
+		return rc == SQLITE_ROW ? 0 : -1;
+	}
+	for (k = 1; k < count - k; k <<= 1)
+		;		/* the largest power of two below count */
+	if (k >= count)
+		k >>= 1;
+	if (ledger_merkle_subtree(lg, start, k, l) == -1 ||
+	    ledger_merkle_subtree(lg, start + k, count - k, r) == -1)
+		return -1;
+	return merkle_node(l, r, out);
+}
+
+/* Rebuild the frontier for head_seq leaves from the stored subtrees, and
+ * store the leaves of entries written before the tree existed. */
+static int
+load_frontier(struct ledger *lg)
+{
+	sqlite3_stmt	*st;
+	int64_t		 stored = 0, seq;
+	uint64_t	 n;
+	int		 h, rc;
+
+	merkle_frontier_init(&lg->frontier);
+	if (sqlite3_prepare_v2(lg->db, "SELECT count(*) FROM merkle_nodes"
+	    " WHERE level = 0", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		stored = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (stored > lg->head_seq)
+		return -1;
+	n = (uint64_t)stored;
+	for (h = 0; h < MERKLE_MAX_DEPTH; h++) {
+		if (!(n >> h & 1))
+			continue;
+		if (ledger_merkle_subtree(lg, ((n >> h) - 1) << h,
+		    UINT64_C(1) << h, lg->frontier.node[h]) == -1)
+			return -1;
+	}
+	lg->frontier.size = n;
+	if (stored == lg->head_seq)
+		return 0;
+	/* Entries from before schema 4: add their leaves now. */
+	if (sqlite3_prepare_v2(lg->db, "SELECT seq, hash FROM ledger WHERE"
+	    " seq > ?1 ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, stored);
+	if (sqlite3_exec(lg->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	seq = stored;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_int64(st, 0) != ++seq ||
+		    sqlite3_column_bytes(st, 1) != DIGEST_SHA256_LEN ||
+		    merkle_append(lg, sqlite3_column_blob(st, 1)) == -1)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE || sqlite3_exec(lg->db, "COMMIT", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		sqlite3_exec(lg->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -321,6 +457,8 @@ ledger_append(struct ledger *lg, struct entry *e, int64_t *seq_out)
 		if (ledger_run(st) == -1)
 			return -1;
 	}
+	if (merkle_append(lg, hash) == -1)
+		return -1;
 	lg->head_seq = e->seq;
 	memcpy(lg->head_hash, hash, DIGEST_SHA256_LEN);
 	*seq_out = e->seq;
@@ -349,4 +487,12 @@ ledger_trigger_sql(const char *name, char *buf, size_t cap)
 		return 0;
 	}
 	return -1;
+}
+
+int64_t
+ledger_tree_root(const struct ledger *lg, unsigned char root[32])
+{
+	if (lg->head_seq < 0 || merkle_frontier_root(&lg->frontier, root) == -1)
+		return -1;
+	return (int64_t)lg->frontier.size;
 }

@@ -17,7 +17,7 @@
 #include "digest.h"
 #include "event.h"
 
-#define LEDGER_SCHEMA_VERSION	3
+#define LEDGER_SCHEMA_VERSION	4
 #define LEDGER_RESPONSE_MAX	512	/* bytes in a stored JSON response */
 
 enum ledger_mode {
@@ -116,6 +116,15 @@ void		 ledger_outcome_failed(struct ledger_outcome *out);
  * schema files define it and SQLite stores it, into buf. 0, or -1 when
  * there is no such trigger or it does not fit. Thread-safe. */
 int		 ledger_trigger_sql(const char *name, char *buf, size_t cap);
+
+/* MTH of leaves [start, start + count) from the stored subtrees, for
+ * proofs; count > 0 and the range within the tree. Any mode. 0 or -1. */
+int		 ledger_merkle_subtree(struct ledger *lg, uint64_t start,
+		    uint64_t count, unsigned char out[32]);
+
+/* The Merkle tree head of a read-write handle, from memory: returns the
+ * tree size (= head seq) and writes its root, or -1. Writer thread only. */
+int64_t		 ledger_tree_root(const struct ledger *lg, unsigned char root[32]);
 
 /* The head: number of the last entry (0 when empty) and its hash (zeros
  * when empty). Read-write handles only. */

@@ -10,6 +10,7 @@
 
 #include "entry.h"
 #include "ledger.h"
+#include "merkle.h"
 
 enum stmt_id {
 	ST_RECEIPT_GET,
@@ -24,6 +25,7 @@ enum stmt_id {
 	ST_EXPECT_PUT,
 	ST_API_GET,
 	ST_API_PUT,
+	ST_MERKLE_PUT,
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
@@ -36,11 +38,14 @@ struct ledger {
 	sqlite3_stmt	*stmt[ST_COUNT];
 	int64_t		 head_seq;
 	unsigned char	 head_hash[DIGEST_SHA256_LEN];
+	struct merkle_frontier frontier;	/* the tree of head_seq leaves */
+	sqlite3_stmt	*merkle_get;	/* prepared on first use, any mode */
 };
 
 struct ledger_head {
 	int64_t		 seq;
 	unsigned char	 hash[DIGEST_SHA256_LEN];
+	struct merkle_frontier frontier;
 };
 
 extern const char *const ledger_stmt_sql[ST_COUNT];

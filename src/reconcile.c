@@ -492,24 +492,32 @@ patterns(sqlite3 *db, const struct config_tenant *t, int64_t from,
 	    from, to, since, flags, "refund_soon_after_capture", "payment",
 	    "refunded ", " minutes after its capture") == -1)
 		return -1;
-	if (pattern(db, "SELECT payment_ref, count(*) FROM ledger WHERE"
-	    " tenant = ?1 AND kind = 'refund' AND occurred_at < ?3 AND ?4 = ?4"
-	    " AND payment_ref IN (SELECT payment_ref FROM ledger WHERE"
-	    " tenant = ?1 AND kind = 'refund' AND occurred_at >= ?2 AND"
-	    " occurred_at < ?3) GROUP BY payment_ref HAVING count(*) >= 3"
-	    " ORDER BY payment_ref", t->name, from, to, since, flags,
+	/* Refunds that reached the refunds account, not every report of
+	 * one (a pending refund that then succeeds is one refund). */
+	if (pattern(db, "SELECT l.payment_ref, count(*) FROM ledger l JOIN"
+	    " postings p ON p.seq = l.seq AND p.account = 'refunds' AND"
+	    " p.debit > 0 WHERE l.tenant = ?1 AND l.occurred_at < ?3 AND"
+	    " ?4 = ?4 AND l.payment_ref IN (SELECT r.payment_ref FROM ledger r"
+	    " JOIN postings q ON q.seq = r.seq AND q.account = 'refunds' AND"
+	    " q.debit > 0 WHERE r.tenant = ?1 AND r.occurred_at >= ?2 AND"
+	    " r.occurred_at < ?3) GROUP BY l.payment_ref HAVING count(*) >= 3"
+	    " ORDER BY l.payment_ref", t->name, from, to, since, flags,
 	    "repeated_partial_refunds", "payment",
 	    "", " separate refunds on one payment") == -1)
 		return -1;
-	if (pattern(db, "SELECT d.payment_ref, count(*) FROM ledger d WHERE"
-	    " d.tenant = ?1 AND d.kind = 'dispute_opened' AND d.occurred_at >="
-	    " ?2 AND d.occurred_at < ?3 AND ?4 = ?4 AND EXISTS (SELECT 1 FROM"
-	    " ledger r WHERE r.tenant = d.tenant AND r.payment_ref ="
-	    " d.payment_ref AND r.kind = 'refund' AND r.occurred_at <="
-	    " d.occurred_at) GROUP BY d.payment_ref ORDER BY d.payment_ref",
+	/* Only money actually refunded before the dispute counts: a refund
+	 * that failed has come back. */
+	if (pattern(db, "SELECT payment_ref, refunded FROM (SELECT"
+	    " d.payment_ref, (SELECT coalesce(sum(p.debit) - sum(p.credit), 0)"
+	    " FROM ledger r JOIN postings p ON p.seq = r.seq AND p.account ="
+	    " 'refunds' WHERE r.tenant = d.tenant AND r.payment_ref ="
+	    " d.payment_ref AND r.occurred_at <= d.occurred_at) AS refunded"
+	    " FROM ledger d WHERE d.tenant = ?1 AND d.kind = 'dispute_opened'"
+	    " AND d.occurred_at >= ?2 AND d.occurred_at < ?3 AND ?4 = ?4)"
+	    " WHERE refunded > 0 GROUP BY payment_ref ORDER BY payment_ref",
 	    t->name, from, to, since, flags, "dispute_after_refund", "payment",
-	    "disputed after ", " refund(s): the money may be recovered "
-	    "twice") == -1)
+	    "disputed after ", " (minor units) had been refunded: the money "
+	    "may be recovered twice") == -1)
 		return -1;
 	if (pattern(db, "SELECT c.customer, count(DISTINCT d.object_id) FROM"
 	    " facts d JOIN facts c ON c.tenant = d.tenant AND c.payment_ref ="
@@ -531,10 +539,13 @@ patterns(sqlite3 *db, const struct config_tenant *t, int64_t from,
 	    from, to, since, flags, "dispute_cluster", "card_fingerprint",
 	    "", " disputes on one card in the trailing window") == -1)
 		return -1;
-	if (pattern(db, "SELECT payment_ref, count(*) FROM exceptions WHERE"
-	    " tenant = ?1 AND reason = 'exceeds_captured_amount' AND"
-	    " recorded_at < ?3 AND ?4 = ?4 GROUP BY payment_ref HAVING"
-	    " count(*) >= 2 AND max(recorded_at) >= ?2 ORDER BY payment_ref",
+	/* By the refund attempts' own event time, like all money. */
+	if (pattern(db, "SELECT x.payment_ref, count(*) FROM exceptions x"
+	    " JOIN facts f ON f.endpoint = x.endpoint AND f.event_id ="
+	    " x.event_id WHERE x.tenant = ?1 AND x.reason ="
+	    " 'exceeds_captured_amount' AND f.occurred_at < ?3 AND ?4 = ?4"
+	    " GROUP BY x.payment_ref HAVING count(*) >= 2 AND"
+	    " max(f.occurred_at) >= ?2 ORDER BY x.payment_ref",
 	    t->name, from, to, since, flags, "refund_above_capture", "payment",
 	    "", " attempts to refund more than was captured") == -1)
 		return -1;

@@ -170,6 +170,75 @@ check_balance(const struct entry *e, struct verify_report *out)
 	return VERIFY_OK;
 }
 
+static int64_t
+scalar(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The recomputed tree at the checkpoint's size against its root. */
+static enum verify_result
+check_root(const struct merkle_frontier *fr, const struct verify_checkpoint *c,
+    struct verify_report *out)
+{
+	unsigned char	 root[MERKLE_HASH_LEN];
+	char		 hex[2 * MERKLE_HASH_LEN + 1];
+
+	if (merkle_frontier_root(fr, root) == -1)
+		return bad(out, 0, "cannot hash the Merkle tree");
+	if (memcmp(root, c->root, MERKLE_HASH_LEN) == 0)
+		return VERIFY_OK;
+	digest_hex(root, sizeof(root), hex);
+	return bad(out, (int64_t)c->size, "the ledger does not extend "
+	    "checkpoint %s: its first %" PRIu64 " entries have root %s, not "
+	    "the checkpoint's (a fork, a rewrite or a restored copy)",
+	    c->label, c->size, hex);
+}
+
+/* The stored tree is a cache for proofs; it must agree with the tree
+ * recomputed from the entries, at least along its right edge. */
+static enum verify_result
+check_stored_tree(sqlite3 *db, const struct merkle_frontier *fr,
+    struct verify_report *out)
+{
+	sqlite3_stmt	*st;
+	int		 h, rc, same;
+
+	if (scalar(db, "SELECT count(*) FROM merkle_nodes WHERE level = 0") !=
+	    (int64_t)fr->size)
+		return bad(out, 0, "the stored Merkle tree has a different "
+		    "number of leaves than the ledger has entries");
+	if (sqlite3_prepare_v2(db, "SELECT hash FROM merkle_nodes WHERE"
+	    " level = ?1 AND idx = ?2", -1, &st, NULL) != SQLITE_OK)
+		return io_error(out, db, "cannot read the Merkle tree");
+	for (h = 0; h < MERKLE_MAX_DEPTH; h++) {
+		if (!(fr->size >> h & 1))
+			continue;
+		sqlite3_bind_int(st, 1, h);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)((fr->size >> h) - 1));
+		rc = sqlite3_step(st);
+		same = rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) ==
+		    MERKLE_HASH_LEN && memcmp(sqlite3_column_blob(st, 0),
+		    fr->node[h], MERKLE_HASH_LEN) == 0;
+		sqlite3_reset(st);
+		if (!same) {
+			sqlite3_finalize(st);
+			return bad(out, 0, "the stored Merkle tree disagrees with "
+			    "the entries");
+		}
+	}
+	sqlite3_finalize(st);
+	return VERIFY_OK;
+}
+
 /* Postings whose entry does not exist. */
 static enum verify_result
 stray_postings(sqlite3 *db, int64_t seen, struct verify_report *out)
@@ -193,8 +262,12 @@ stray_postings(sqlite3 *db, int64_t seen, struct verify_report *out)
 }
 
 static enum verify_result
-walk_chain(sqlite3 *db, struct verify_report *out)
+walk_chain(sqlite3 *db, const struct verify_opts *o, struct verify_report *out)
 {
+	struct merkle_frontier	 fr;
+	unsigned char		 leaf[MERKLE_HASH_LEN], root[MERKLE_HASH_LEN];
+	int64_t			 total = 0;
+	size_t			 c;
 	sqlite3_stmt	*st;
 	struct entry	 e;
 	unsigned char	 prev[DIGEST_SHA256_LEN], h[DIGEST_SHA256_LEN];
@@ -209,6 +282,13 @@ walk_chain(sqlite3 *db, struct verify_report *out)
 	int		 rc;
 
 	memset(prev, 0, sizeof(prev));
+	merkle_frontier_init(&fr);
+	if (o->progress != NULL)
+		total = scalar(db, "SELECT coalesce(max(seq), 0) FROM ledger");
+	for (c = 0; c < o->ncheckpoints; c++)
+		if (o->checkpoints[c].size == 0 &&
+		    (r = check_root(&fr, &o->checkpoints[c], out)) != VERIFY_OK)
+			return r;
 	if (sqlite3_prepare_v2(db, "SELECT seq, tenant, endpoint, event_id,"
 	    " kind, payment_ref, amount, currency, occurred_at, recorded_at,"
 	    " body_sha256, prev_hash, hash, format FROM ledger ORDER BY seq",
@@ -304,12 +384,38 @@ walk_chain(sqlite3 *db, struct verify_report *out)
 		out->entries++;
 		out->head_seq = e.seq;
 		expect++;
+		if (merkle_leaf(h, sizeof(h), leaf) == -1 ||
+		    merkle_frontier_append(&fr, leaf) == -1) {
+			r = bad(out, e.seq, "cannot hash into the Merkle tree");
+			goto done;
+		}
+		for (c = 0; c < o->ncheckpoints; c++)
+			if (o->checkpoints[c].size == fr.size &&
+			    (r = check_root(&fr, &o->checkpoints[c], out)) !=
+			    VERIFY_OK)
+				goto done;
+		if (o->progress != NULL && (out->entries & 0xffff) == 0)
+			o->progress(o->cls, out->entries, total);
 	}
 	if (rc != SQLITE_DONE)
 		r = io_error(out, db, "cannot read the ledger");
 	memcpy(out->head_hash, prev, sizeof(prev));
+	if (merkle_frontier_root(&fr, root) == -1)
+		r = io_error(out, db, "cannot hash the Merkle tree");
+	memcpy(out->root, root, sizeof(root));
+	if (o->progress != NULL)
+		o->progress(o->cls, out->entries, total);
+	for (c = 0; r == VERIFY_OK && c < o->ncheckpoints; c++)
+		if (o->checkpoints[c].size > fr.size)
+			r = bad(out, 0, "checkpoint %s has %" PRIu64 " entries but "
+			    "the ledger has %" PRIu64 ": entries were cut off "
+			    "its end or an older copy was restored",
+			    o->checkpoints[c].label, o->checkpoints[c].size,
+			    fr.size);
 	if (r == VERIFY_OK)
 		r = stray_postings(db, postings_seen, out);
+	if (r == VERIFY_OK)
+		r = check_stored_tree(db, &fr, out);
 done:
 	sqlite3_finalize(st);
 	sqlite3_finalize(pst);
@@ -375,7 +481,8 @@ check_triggers(sqlite3 *db, struct verify_report *out)
 	static const char *const names[] = { "receipts_no_replace",
 	    "receipts_no_update", "receipts_no_delete", "ledger_append_only",
 	    "ledger_no_update", "ledger_no_delete", "postings_no_update",
-	    "postings_no_delete", "postings_no_replace" };
+	    "postings_no_delete", "postings_no_replace", "merkle_no_update",
+	    "merkle_no_delete" };
 	sqlite3_stmt		*st;
 	const unsigned char	*sql;
 	char			 want[1024];
@@ -418,7 +525,7 @@ static enum verify_result
 check_tables(sqlite3 *db, struct verify_report *out)
 {
 	static const char *const names[] = { "ledger", "receipts", "postings",
-	    "facts", "exceptions", "expectations" };
+	    "facts", "exceptions", "expectations", "merkle_nodes" };
 	sqlite3_stmt	*st;
 	size_t		 i;
 	int		 rc;
@@ -471,6 +578,15 @@ verify_open_failure(const char *path, struct verify_report *out)
 enum verify_result
 verify_ledger(struct ledger *lg, struct verify_report *out)
 {
+	static const struct verify_opts none;
+
+	return verify_ledger_with(lg, &none, out);
+}
+
+enum verify_result
+verify_ledger_with(struct ledger *lg, const struct verify_opts *o,
+    struct verify_report *out)
+{
 	sqlite3			*db = ledger_db(lg);
 	enum verify_result	 r;
 
@@ -481,7 +597,7 @@ verify_ledger(struct ledger *lg, struct verify_report *out)
 		return io_error(out, db, "cannot start a read transaction");
 	if ((r = quick_check(db, out)) == VERIFY_OK &&
 	    (r = check_tables(db, out)) == VERIFY_OK &&
-	    (r = walk_chain(db, out)) == VERIFY_OK &&
+	    (r = walk_chain(db, o, out)) == VERIFY_OK &&
 	    (r = check_receipts(db, out)) == VERIFY_OK)
 		r = check_triggers(db, out);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

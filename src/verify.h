@@ -9,6 +9,7 @@
 
 #include "digest.h"
 #include "ledger.h"
+#include "merkle.h"
 
 #define VERIFY_PROBLEM_MAX 512
 
@@ -18,10 +19,27 @@ enum verify_result {
 	VERIFY_ERROR = 2	/* could not read: problem says why */
 };
 
+/* A trusted checkpoint the ledger must extend (its signature already
+ * checked by the caller). */
+struct verify_checkpoint {
+	uint64_t	 size;
+	unsigned char	 root[DIGEST_SHA256_LEN];
+	const char	*label;		/* for the report: its file name */
+};
+
+struct verify_opts {
+	const struct verify_checkpoint *checkpoints;
+	size_t		 ncheckpoints;
+	/* Called every 65536 entries and at the end, when not NULL. */
+	void		(*progress)(void *cls, int64_t done, int64_t total);
+	void		*cls;
+};
+
 struct verify_report {
 	int64_t		 entries;
 	int64_t		 head_seq;
 	unsigned char	 head_hash[DIGEST_SHA256_LEN];
+	unsigned char	 root[DIGEST_SHA256_LEN];	/* Merkle tree head */
 	int64_t		 bad_seq;	/* first bad entry, 0 if none named */
 	char		 problem[VERIFY_PROBLEM_MAX];
 };
@@ -32,6 +50,14 @@ struct verify_report {
  * agreement with the entries, and the append-only triggers. Stops at the
  * first fault. lg may be read-only. Not thread-safe for one lg. */
 enum verify_result verify_ledger(struct ledger *lg, struct verify_report *out);
+
+/* verify_ledger(), and also: the Merkle tree recomputed from the entries
+ * matches the stored one, and the ledger extends every checkpoint in o:
+ * its first size entries have exactly the checkpoint's root. A checkpoint
+ * larger than the ledger is truncation or a rollback; a different root at
+ * its size is a fork or a rewrite. */
+enum verify_result verify_ledger_with(struct ledger *lg,
+	    const struct verify_opts *o, struct verify_report *out);
 
 /* When ledger_open() failed on path: VERIFY_TAMPERED (problem filled) if
  * the file is a damaged SQLite database, else VERIFY_ERROR. */

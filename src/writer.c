@@ -27,6 +27,8 @@ struct writer {
 	size_t			 queued;
 	int			 stopping;
 	unsigned long long	 batches, jobs;
+	void			(*after)(void *, struct ledger *);
+	void			*after_cls;
 };
 
 static void
@@ -70,6 +72,8 @@ run_batch(struct writer *w, struct writer_job *batch)
 		j->next = NULL;
 		j->done(j, j->arg);
 	}
+	if (ok && w->after != NULL)
+		w->after(w->after_cls, w->lg);
 }
 
 static void *
@@ -160,6 +164,16 @@ writer_stop(struct writer *w)
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
+}
+
+void
+writer_after_commit(struct writer *w, void (*fn)(void *, struct ledger *),
+    void *cls)
+{
+	pthread_mutex_lock(&w->mu);
+	w->after = fn;
+	w->after_cls = cls;
+	pthread_mutex_unlock(&w->mu);
 }
 
 void

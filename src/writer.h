@@ -49,6 +49,12 @@ void		 writer_submit(struct writer *w, struct writer_job *job);
  * ledger is not closed. */
 void		 writer_stop(struct writer *w);
 
+/* Have fn(cls, lg) called on the writer thread after every batch that
+ * committed, once its requests have been answered (signed checkpoints are
+ * written from there). Call before the first submit. */
+void		 writer_after_commit(struct writer *w,
+		    void (*fn)(void *cls, struct ledger *lg), void *cls);
+
 /* Number of batches and jobs committed so far, for logs and benchmarks.
  * Thread-safe. */
 void		 writer_stats(struct writer *w, unsigned long long *batches,

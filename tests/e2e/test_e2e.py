@@ -1294,9 +1294,17 @@ def g_framing(t, tmp):
                    "framing: %00 in the path is not the endpoint -> 404")
         t.eq(hl.count(run.db, "receipts"), 0,
              "framing: nothing was recorded")
-        logs = [json.loads(x) for x in run.d.lines if '"request"' in x]
-        t.ok(any(l.get("path") == "/webhooks/stripe%00x" for l in logs),
-             "framing: the log shows the path as sent, %00 kept",
+        # The log line is written when the request completes, just after
+        # its answer: wait for it, within a bound.
+        deadline = time.monotonic() + 5
+        while True:
+            logs = [json.loads(x) for x in list(run.d.lines)
+                    if '"request"' in x]
+            seen = any(l.get("path") == "/webhooks/stripe%00x" for l in logs)
+            if seen or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        t.ok(seen, "framing: the log shows the path as sent, %00 kept",
              [l.get("path") for l in logs][-5:])
 
 
