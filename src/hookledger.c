@@ -213,6 +213,14 @@ need_tenant(const struct opts *o)
 	return 0;
 }
 
+static void
+verify_progress(void *cls, int64_t done, int64_t total)
+{
+	(void)cls;
+	fprintf(stderr, "\rverify: %" PRId64 " of %" PRId64 " entries (%d%%)",
+	    done, total, total > 0 ? (int)(100 * done / total) : 100);
+}
+
 static int
 cmd_verify(const struct opts *o)
 {
@@ -243,7 +251,12 @@ cmd_verify(const struct opts *o)
 		/* A checkpoint with a bad signature is evidence: exit 1. */
 		return rc == -2 ? EXIT_TAMPERED : EXIT_USAGE;
 	}
+	/* Progress for a person watching; nothing for a pipe or cron. */
+	if (isatty(STDERR_FILENO))
+		vo.progress = verify_progress;
 	r = verify_ledger_with(lg, &vo, &rep);
+	if (vo.progress != NULL)
+		fprintf(stderr, "\n");
 	cli_verify_opts_free(&vo);
 	ledger_close(lg);
 	switch (r) {
