@@ -136,6 +136,11 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 		goto fail;
 	}
 	if (mode == LEDGER_READ_ONLY) {
+		/* Readers walk the whole file (verify, reports): a large page
+		 * cache and memory-mapped reads keep that from turning into
+		 * one system call per page. Failures only cost speed. */
+		exec1(lg->db, "PRAGMA cache_size = -131072");
+		exec1(lg->db, "PRAGMA mmap_size = 1073741824");
 		if (user_version(lg->db, &v) == -1) {
 			errf(err, errlen, path, "not a readable SQLite database",
 			    lg->db);
@@ -144,6 +149,12 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 		if (v < 1 || v > LEDGER_SCHEMA_VERSION) {
 			snprintf(err, errlen, "%s: schema version %d is not a "
 			    "hookledger ledger this build knows", path, v);
+			goto fail;
+		}
+		if (v < 2) {
+			snprintf(err, errlen, "%s: schema version %d predates "
+			    "postings; start hookledgerd on it once to upgrade "
+			    "it", path, v);
 			goto fail;
 		}
 		return lg;

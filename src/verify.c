@@ -414,7 +414,7 @@ walk_chain(sqlite3 *db, const struct verify_opts *o, struct verify_report *out)
 			    fr.size);
 	if (r == VERIFY_OK)
 		r = stray_postings(db, postings_seen, out);
-	if (r == VERIFY_OK)
+	if (r == VERIFY_OK && scalar(db, "PRAGMA user_version") >= 4)
 		r = check_stored_tree(db, &fr, out);
 done:
 	sqlite3_finalize(st);
@@ -478,11 +478,15 @@ check_receipts(sqlite3 *db, struct verify_report *out)
 static enum verify_result
 check_triggers(sqlite3 *db, struct verify_report *out)
 {
-	static const char *const names[] = { "receipts_no_replace",
-	    "receipts_no_update", "receipts_no_delete", "ledger_append_only",
-	    "ledger_no_update", "ledger_no_delete", "postings_no_update",
-	    "postings_no_delete", "postings_no_replace", "merkle_no_update",
-	    "merkle_no_delete" };
+	static const struct { const char *name; int since; } names[] = {
+	    { "receipts_no_replace", 1 }, { "receipts_no_update", 1 },
+	    { "receipts_no_delete", 1 }, { "ledger_append_only", 1 },
+	    { "ledger_no_update", 1 }, { "ledger_no_delete", 1 },
+	    { "postings_no_update", 2 }, { "postings_no_delete", 2 },
+	    { "postings_no_replace", 2 }, { "merkle_no_update", 4 },
+	    { "merkle_no_delete", 4 } };
+	int			 version = (int)scalar(db,
+				    "PRAGMA user_version");
 	sqlite3_stmt		*st;
 	const unsigned char	*sql;
 	char			 want[1024];
@@ -493,9 +497,11 @@ check_triggers(sqlite3 *db, struct verify_report *out)
 	    " type = 'trigger' AND name = ?1", -1, &st, NULL) != SQLITE_OK)
 		return io_error(out, db, "cannot read the schema");
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (ledger_trigger_sql(names[i], want, sizeof(want)) == -1)
+		if (version < names[i].since)
+			continue;
+		if (ledger_trigger_sql(names[i].name, want, sizeof(want)) == -1)
 			abort();	/* the list above and schema/ disagree */
-		sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, names[i].name, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sql = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
 		same = sql != NULL && strcmp((const char *)sql, want) == 0;
@@ -503,7 +509,7 @@ check_triggers(sqlite3 *db, struct verify_report *out)
 		if (rc == SQLITE_DONE) {
 			sqlite3_finalize(st);
 			return bad(out, 0, "the append-only trigger %s is "
-			    "missing: the schema was altered", names[i]);
+			    "missing: the schema was altered", names[i].name);
 		}
 		if (rc != SQLITE_ROW) {
 			sqlite3_finalize(st);
@@ -512,7 +518,7 @@ check_triggers(sqlite3 *db, struct verify_report *out)
 		if (!same) {
 			sqlite3_finalize(st);
 			return bad(out, 0, "the append-only trigger %s was "
-			    "replaced: the schema was altered", names[i]);
+			    "replaced: the schema was altered", names[i].name);
 		}
 	}
 	sqlite3_finalize(st);
@@ -524,23 +530,28 @@ check_triggers(sqlite3 *db, struct verify_report *out)
 static enum verify_result
 check_tables(sqlite3 *db, struct verify_report *out)
 {
-	static const char *const names[] = { "ledger", "receipts", "postings",
-	    "facts", "exceptions", "expectations", "merkle_nodes" };
+	/* Each table, with the schema version that brought it. */
+	static const struct { const char *name; int since; } names[] = {
+	    { "ledger", 1 }, { "receipts", 1 }, { "postings", 2 },
+	    { "facts", 2 }, { "exceptions", 2 }, { "expectations", 2 },
+	    { "merkle_nodes", 4 } };
 	sqlite3_stmt	*st;
 	size_t		 i;
-	int		 rc;
+	int		 rc, version = (int)scalar(db, "PRAGMA user_version");
 
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE"
 	    " type = 'table' AND name = ?1", -1, &st, NULL) != SQLITE_OK)
 		return io_error(out, db, "cannot read the schema");
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+		if (version < names[i].since)
+			continue;
+		sqlite3_bind_text(st, 1, names[i].name, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc == SQLITE_DONE) {
 			sqlite3_finalize(st);
 			return bad(out, 0, "the table %s is missing: the schema "
-			    "was altered", names[i]);
+			    "was altered", names[i].name);
 		}
 		if (rc != SQLITE_ROW) {
 			sqlite3_finalize(st);
