@@ -18,6 +18,8 @@
 
 #include <sodium.h>
 
+#include "note.h"
+
 #define DEFAULT_MAX_BODY	262144
 #define DEFAULT_TOLERANCE	300
 #define LIMIT_MAX_BODY		(16 * 1024 * 1024)
@@ -239,9 +241,12 @@ top_key(struct parse *p, const char *k, const char *v)
 	if (strcmp(k, "checkpoint_origin") == 0) {
 		if (once(p, &p->seen, SEEN_CP_ORIGIN, k) == -1)
 			return -1;
-		if (strlen(v) > 128 || strpbrk(v, " +\t") != NULL)
-			return FAIL(p, "checkpoint_origin must be up to 128 "
-			    "characters without spaces or +");
+		/* What the signer would refuse on every commit is refused
+		 * here, before the daemon runs without checkpoints. */
+		if (!note_name_valid(v, strlen(v)))
+			return FAIL(p, "checkpoint_origin must be 1 to %d "
+			    "printable ASCII characters without spaces or +",
+			    NOTE_NAME_MAX);
 		if ((cfg->checkpoint_origin = strdup(v)) == NULL)
 			return FAIL(p, "out of memory");
 		return 0;
