@@ -252,7 +252,7 @@ def insert_global(config_path, lines):
                                  text[first:]) + "\n")
 
 
-def capture(run_dir, d, sec, msg_id, pay_id, amount):
+def capture(d, sec, msg_id, pay_id, amount):
     """Deliver one signed capture and insist on its 200."""
     body = hl.body_bytes(hl.neutral_event("payment.captured", {
         "payment_id": pay_id, "amount": amount, "currency": "USD"}))
@@ -419,7 +419,7 @@ def g_daemon(t, tmp, st):
     d.start()
     try:
         for i in range(1, 7):
-            capture(tmp, d, sec, "msg_a%d" % i, "pay_a%d" % i, 1000 + i)
+            capture(d, sec, "msg_a%d" % i, "pay_a%d" % i, 1000 + i)
             if i == 3:
                 # Two copies of the first three entries: an old backup,
                 # and the common prefix of a fork.
@@ -479,7 +479,7 @@ def g_daemon(t, tmp, st):
     f.start()
     try:
         for i in (4, 5):
-            capture(tmp, f, sec, "msg_b%d" % i, "pay_b%d" % i, 2000 + i)
+            capture(f, sec, "msg_b%d" % i, "pay_b%d" % i, 2000 + i)
     finally:
         frc = f.stop()
     t.ok(frc == 0, "fork: its daemon exits 0 on SIGTERM")
