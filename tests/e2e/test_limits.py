@@ -16,8 +16,10 @@ import os
 import select
 import shutil
 import socket
+import sqlite3
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -307,6 +309,50 @@ def g_slowloris(t, tmp):
                "slowloris: afterwards an event is recorded as usual")
 
 
+def g_held(t, tmp):
+    """A request whose event waits for the writer longer than the deadline
+    is not cut, while a trickling client alongside is."""
+    sec = hl.stdwh_secret()
+    ep = hl.Endpoint("shop", "standard-webhooks", [sec])
+    top = ["timeout = 10", "request_timeout = 2"]
+    with LRun(t, "held for the writer", tmp, [ep], top=top) as run:
+        # Another process holds the write lock, so the writer's commit
+        # waits (its busy timeout is 5 s) with the request suspended.
+        lock = sqlite3.connect(run.db, timeout=5, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        out = {}
+        th = threading.Thread(target=lambda: out.update(
+            r=stdwh_event(run, "shop", sec, "msg_w1", "pay_w1")))
+        th.start()
+        s = socket.create_connection((hl.HOST, run.d.port), timeout=5)
+        s.sendall(b"POST /webhooks/shop HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        cut = False
+        # The lock is held for 3.5 s (14 rounds), past the 2 s deadline.
+        for _ in range(14):
+            r, _, _ = select.select([s], [], [], 0)
+            try:
+                if r and s.recv(4096) == b"":
+                    cut = True
+                if not cut:
+                    s.sendall(b"X-A: b\r\n")
+            except OSError:
+                cut = True
+            time.sleep(0.25)
+        s.close()
+        lock.execute("COMMIT")
+        lock.close()
+        th.join(10)
+        expect(t, out.get("r"), 200, {"result": "applied",
+                                      "event_id": "msg_w1", "seq": 1},
+               "held for the writer: an event committed after the "
+               "deadline is answered 200, not cut")
+        t.ok(cut, "held for the writer: a trickling client was cut "
+             "meanwhile")
+        t.eq(hl.receipt_rows(run.db, ("event_id", "status")),
+             [("msg_w1", 200)], "held for the writer: the event is "
+             "recorded once")
+
+
 # ---------------------------------------------------------------- conns
 
 def g_connections(t, tmp):
@@ -353,6 +399,7 @@ GROUPS = [
     ("rate per endpoint", g_rate_endpoint),
     ("rate per tenant", g_rate_tenant),
     ("slowloris", g_slowloris),
+    ("held for the writer", g_held),
     ("connections per ip", g_connections),
 ]
 
