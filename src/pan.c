@@ -68,6 +68,21 @@ group(const char *s, size_t len, size_t i, char d[PAN_MAX_DIGITS + 1],
 }
 
 static int
+is_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Digits glued to a letter belong to an identifier, such as the ISO 11649
+ * creditor reference "RF18539007547034" in Stripe's SEPA refunds. */
+static int
+standalone(const char *s, size_t len, size_t start, size_t end)
+{
+	return (start == 0 || !is_letter(s[start - 1])) &&
+	    (end == len || !is_letter(s[end]));
+}
+
+static int
 qualifies(const char *d, size_t n)
 {
 	/* No card network issues a number that starts with 0 (ISO/IEC
@@ -88,7 +103,7 @@ pan_in_text(const char *s, size_t len)
 			continue;
 		}
 		n = group(s, len, i, d, &end);
-		if (qualifies(d, n))
+		if (qualifies(d, n) && standalone(s, len, i, end))
 			return 1;
 		i = end;
 	}
@@ -107,7 +122,7 @@ pan_mask(char *s, size_t len)
 			continue;
 		}
 		n = group(s, len, i, d, &end);
-		if (qualifies(d, n)) {
+		if (qualifies(d, n) && standalone(s, len, i, end)) {
 			for (j = i, seen = 0; j < end; j++)
 				if (is_digit(s[j]) && seen++ < n - 4)
 					s[j] = '*';

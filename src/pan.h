@@ -8,8 +8,10 @@
  * one space or one dash ("4111 1111 1111 1111", "4111-1111-1111-1111");
  * any other byte, or two separators in a row, ends the group. A group of
  * more than 19 digits is a longer number, not a PAN, and is not searched
- * for one inside it, and a group starting with 0 is not one (no card
- * network issues such a number). Strings and object keys are checked after JSON
+ * for one inside it; a group starting with 0 is not one (no card
+ * network issues such a number), nor one glued to an ASCII letter before
+ * or after it (an identifier such as "RF18539007547034"; "tok_4111..."
+ * is not glued: '_' is not a letter). Strings and object keys are checked after JSON
  * unescaping; numbers by their digits as written.
  */
 #ifndef HL_PAN_H

@@ -51,6 +51,7 @@ START_TEST(test_known_test_pans)
 	ck_assert_int_eq(text("5555555555554444"), 1);		/* Mastercard */
 	ck_assert_int_eq(text("card 4111111111111111 on file"), 1);
 	ck_assert_int_eq(text("tok_4111111111111111"), 1);
+	ck_assert_int_eq(text("(4111111111111111)"), 1);
 }
 END_TEST
 
@@ -90,6 +91,12 @@ START_TEST(test_not_pans)
 	ck_assert_int_eq(text("1700000000 1700000001"), 0);	/* 20 */
 	ck_assert_int_eq(text("2026-12-03T19:32:09Z"), 0);
 	ck_assert_int_eq(text("0000000000000000"), 0);	/* starts with 0 */
+	/* Glued to letters: an identifier, such as Stripe's SEPA refund
+	 * reference (ISO 11649), whose digits happen to pass Luhn. */
+	ck_assert_int_eq(text("RF18539007547034"), 0);
+	ck_assert_int_eq(text("card4111111111111111"), 0);
+	ck_assert_int_eq(text("4111111111111111x"), 0);
+	ck_assert_int_eq(text("18539007547034"), 1);
 	ck_assert_int_eq(text("04111111111111111"), 0);
 	ck_assert_int_eq(text(""), 0);
 }

@@ -229,7 +229,9 @@ def g_card(t, tmp):
                 ("12 digits", b'"ref":"411111111117"'),
                 ("20 digits", b'"ref":"41111111111111111115"'),
                 ("a Stripe id", b'"ref":"ch_3MmlLrLkdIwHu7ix0snN0B15"'),
-                ("a 10-digit timestamp", b'"at":1700000000')]):
+                ("a 10-digit timestamp", b'"at":1700000000'),
+                ("an ISO 11649 reference glued to letters",
+                 b'"ref":"RF18539007547034"')]):
             r = run.stdwh("shop", s1, "msg_ok%d" % i, None,
                           raw=card_body(fields, 100 + i))
             expect(t, r, 200, applied("msg_ok%d" % i, i + 1),
