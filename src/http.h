@@ -3,9 +3,10 @@
  * the merchant API (api.h), whose POSTs take the same path to the writer.
  *
  * A request is checked in the order that costs the sender most and us
- * least: route, method, media type and declared length before any body
- * byte is read; the body is streamed into a buffer capped at max_body;
- * then signature, JSON, event mapping and idempotency claim; then the
+ * least: route, method, pause (pause.h), media type and declared length
+ * before any body byte is read; the body is streamed into a buffer capped
+ * at max_body; then signature, JSON, card data (pan.h), event mapping and
+ * idempotency claim; then the
  * connection is suspended and the event handed to the writer, and resumed
  * to answer once the batch holding it has committed.
  */
