@@ -21,6 +21,7 @@
 #include "currency.h"
 #include "http_reply.h"
 #include "log.h"
+#include "pan.h"
 #include "token.h"
 
 #define TENANTS_PREFIX	API_PREFIX "tenants/"
@@ -612,6 +613,12 @@ api_body(struct api *api, struct MHD_Connection *conn, struct api_req *ar,
 	if ((br = body_parse(body, len, &root)) != BODY_OK)
 		return reply_error(conn, ar, 400, body_result_code(br),
 		    body_result_message(br), NULL);
+	if (pan_in_json(root, body, len)) {
+		json_decref(root);
+		return reply_error(conn, ar, 422, "card_data", "the body holds "
+		    "what looks like a card number; card data is never "
+		    "accepted", NULL);
+	}
 	memset(job, 0, sizeof(*job));
 	rc = parse_expectation(root, ar, &job->expect, &why);
 	json_decref(root);

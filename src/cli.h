@@ -22,8 +22,9 @@ struct opts {
 	size_t		 ncheckpoints;
 	const char	*pubkey, *key, *origin, *name, *seq, *proof;
 	const char	*old, *new;
+	const char	*reason;
 	const char	*arg;		/* one positional argument, if any */
-	int		 json;
+	int		 json, list;
 };
 
 /* Parse argv (argv[0] is the subcommand). -1 after printing usage. */
@@ -47,5 +48,12 @@ void		 cli_verify_opts_free(struct verify_opts *vo);
 /* The audit subcommands of cli_audit.c. */
 int		 cli_audit_command(const char *cmd);
 int		 cli_audit_run(const char *cmd, const struct opts *o);
+
+/* The kill switch commands of cli_control.c: pause and resume. */
+int		 cli_control_command(const char *cmd);
+int		 cli_control_run(const char *cmd, const struct opts *o);
+
+/* 0 when --tenant is a valid name; -1 after a message. */
+int		 cli_need_tenant(const struct opts *o);
 
 #endif

@@ -79,6 +79,12 @@ usage(FILE *f)
 	    "                The nightly report (docs/reconcile.md): verifies the\n"
 	    "                ledger first. Exit 0 clean, 3 something flagged,\n"
 	    "                1 the ledger failed verification, 2 usage or I/O.\n"
+	    "  pause         [--tenant T] [--reason TEXT] | --list\n"
+	    "                The kill switch: hookledgerd answers 503 \"paused\"\n"
+	    "                to the tenant's deliveries (every tenant's without\n"
+	    "                --tenant) and API writes within a second.\n"
+	    "  resume        [--tenant T]  Lift that tenant's pause (without\n"
+	    "                --tenant: the every-tenant pause).\n"
 	    "\n"
 	    "Options:\n"
 	    "  --db FILE      the ledger database\n"
@@ -113,6 +119,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "proof", required_argument, NULL, 'f' },
 		{ "old", required_argument, NULL, 'o' },
 		{ "new", required_argument, NULL, 'N' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -150,6 +158,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'f': o->proof = optarg; break;
 		case 'o': o->old = optarg; break;
 		case 'N': o->new = optarg; break;
+		case 'r': o->reason = optarg; break;
+		case 'l': o->list = 1; break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_SUCCESS);
@@ -218,6 +228,12 @@ need_tenant(const struct opts *o)
 		return -1;
 	}
 	return 0;
+}
+
+int
+cli_need_tenant(const struct opts *o)
+{
+	return need_tenant(o);
 }
 
 static void
@@ -672,6 +688,13 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "token") == 0)
 		return cmd_token(argc - 1, argv + 1);
+	if (cli_control_command(cmd)) {
+		if (parse_opts(argc - 1, argv + 1, &o) == -1)
+			return EXIT_USAGE;
+		if (o.arg != NULL)
+			goto stray;
+		return cli_control_run(cmd, &o);
+	}
 	if (cli_audit_command(cmd)) {
 		if (parse_opts(argc - 1, argv + 1, &o) == -1)
 			return EXIT_USAGE;

@@ -26,6 +26,7 @@
 #include "inflight.h"
 #include "ledger.h"
 #include "log.h"
+#include "pause.h"
 #include "writer.h"
 
 static void
@@ -60,6 +61,7 @@ main(int argc, char **argv)
 	struct inflight		*inf = NULL;
 	struct api		*api = NULL;
 	struct http_server	*srv = NULL;
+	struct pause_watch	*pw = NULL;
 	const char		*path = NULL;
 	char			 err[512], addr[96];
 	sigset_t		 sigs;
@@ -151,7 +153,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "hookledgerd: %s\n", err);
 		goto out;
 	}
-	if ((srv = http_start(cfg, w, inf, api, err, sizeof(err))) == NULL) {
+	if ((pw = pause_watch_start(cfg->database, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "hookledgerd: %s\n", err);
+		goto out;
+	}
+	if ((srv = http_start(cfg, w, inf, api, pw, err, sizeof(err))) ==
+	    NULL) {
 		fprintf(stderr, "%s: %s\n", path, err);
 		goto out;
 	}
@@ -175,6 +183,7 @@ main(int argc, char **argv)
 	rc = EXIT_SUCCESS;
 out:
 	http_stop(srv);
+	pause_watch_stop(pw);
 	api_free(api);
 	writer_stop(w);
 	/* The writer has stopped: sign the head as it is left, so that the

@@ -32,6 +32,8 @@
 #include "http_guard.h"
 #include "http_reply.h"
 #include "log.h"
+#include "pan.h"
+#include "pause.h"
 #include "sig.h"
 
 #define WEBHOOK_PREFIX	"/webhooks/"
@@ -46,6 +48,7 @@ struct http_server {
 	struct api		*api;		/* NULL: no /v1/ routes */
 	struct http_admit	*admit;		/* header and rate limits */
 	struct http_guard	*guard;		/* request deadlines */
+	struct pause_watch	*pauses;	/* NULL: never paused */
 	unsigned short		 port;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
@@ -180,6 +183,28 @@ answer_error(struct req *rq, unsigned int status, const char *code,
 	return http_reply_error(rq->conn, status, code, message);
 }
 
+/* The kill switch (pause.h): 503 with Retry-After, nothing read or kept. */
+static enum MHD_Result
+answer_paused(struct req *rq)
+{
+	rq->status = 503;
+	rq->code = "paused";
+	rq->stage = STAGE_DONE;
+	return http_reply(rq->conn, 503, "{\"error\":\"paused\",\"message\":"
+	    "\"deliveries for this tenant are paused; nothing was recorded, "
+	    "retry later\"}", 0, NULL, PAUSE_RETRY_AFTER);
+}
+
+/* Card data (pan.h) in a signed body: 422, and the body is wiped now. */
+static enum MHD_Result
+answer_card_data(struct req *rq)
+{
+	sodium_memzero(rq->body, rq->cap);
+	rq->len = 0;
+	return answer_error(rq, 422, "card_data", "the body holds what looks "
+	    "like a card number; card data is never accepted");
+}
+
 static const char *
 header(struct req *rq, const char *name)
 {
@@ -243,6 +268,9 @@ start_api(struct req *rq, const char *url, const char *method)
 	ret = api_begin(rq->srv->api, rq->conn, url, method, &rq->api);
 	if (rq->api.next != API_BODY)
 		return api_done(rq, ret);
+	/* Reads stay available; a paused tenant's writes wait. */
+	if (pause_active(rq->srv->pauses, rq->api.tenant))
+		return answer_paused(rq);
 	if (!content_type_ok(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return answer_error(rq, 415, "unsupported_media_type",
 		    "the body must be sent as application/json");
@@ -304,6 +332,8 @@ start_request(struct req *rq, const char *url, const char *method)
 	if (strcmp(method, "POST") != 0)
 		return answer_error(rq, 405, "method_not_allowed",
 		    "webhooks are delivered with POST");
+	if (pause_active(rq->srv->pauses, rq->ep->tenant))
+		return answer_paused(rq);
 	if (!content_type_ok(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return answer_error(rq, 415, "unsupported_media_type",
 		    "the body must be sent as application/json");
@@ -464,6 +494,10 @@ finish_body(struct req *rq)
 	if ((br = body_parse(rq->body, rq->len, &root)) != BODY_OK)
 		return answer_error(rq, 400, body_result_code(br),
 		    body_result_message(br));
+	if (pan_in_json(root, rq->body, rq->len)) {
+		json_decref(root);
+		return answer_card_data(rq);
+	}
 
 	memset(job, 0, sizeof(*job));
 	rc = rq->ep->scheme == CONFIG_SCHEME_STRIPE ?
@@ -518,8 +552,11 @@ finish_api(struct req *rq)
 		    "the body is larger than this endpoint accepts");
 	ret = api_body(rq->srv->api, rq->conn, &rq->api, rq->body, rq->len,
 	    &rq->job);
-	if (rq->api.next != API_SUBMIT)
+	if (rq->api.next != API_SUBMIT) {
+		/* Refused (card data among the reasons): wipe it now. */
+		sodium_memzero(rq->body, rq->cap);
 		return api_done(rq, ret);
+	}
 	return submit(rq);
 }
 
@@ -648,7 +685,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 struct http_server *
 http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
-    struct api *api, char *err, size_t errlen)
+    struct api *api, struct pause_watch *pauses, char *err, size_t errlen)
 {
 	struct http_server	*srv;
 	struct addrinfo		 hints, *ai = NULL;
@@ -665,6 +702,7 @@ http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
 	srv->writer = w;
 	srv->inflight = inf;
 	srv->api = api;
+	srv->pauses = pauses;
 	pthread_mutex_init(&srv->mu, NULL);
 	pthread_cond_init(&srv->cv, NULL);
 	if ((srv->admit = http_admit_new(cfg)) == NULL) {
