@@ -583,12 +583,14 @@ parse_line(struct parse *p, char *line)
 	return p->ep != NULL ? endpoint_key(p, k, v) : top_key(p, k, v);
 }
 
-struct config *
-config_load(const char *path, int need_secrets, char *err, size_t errlen)
+/* Parse the open stream f, which is closed before returning; path names
+ * it in errors and anchors relative paths. */
+static struct config *
+config_read(const char *path, FILE *f, int need_secrets, char *err,
+    size_t errlen)
 {
 	struct parse	 p;
 	struct config	*cfg = NULL;
-	FILE		*f = NULL;
 	char		 line[CONFIG_MAX_LINE + 2];
 	const char	*slash;
 
@@ -619,10 +621,6 @@ config_load(const char *path, int need_secrets, char *err, size_t errlen)
 	    (p.dir = strndup(path, (size_t)(slash - path) + (slash == path)))
 	    == NULL) {
 		fail_at(&p, 0, "out of memory");
-		goto fail;
-	}
-	if ((f = fopen(path, "re")) == NULL) {
-		fail_at(&p, 0, "cannot open: %s", strerror(errno));
 		goto fail;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -673,6 +671,34 @@ fail:
 	sodium_memzero(line, sizeof(line));
 	config_free(cfg);
 	return NULL;
+}
+
+struct config *
+config_load(const char *path, int need_secrets, char *err, size_t errlen)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	return config_read(path, f, need_secrets, err, errlen);
+}
+
+struct config *
+config_parse_buffer(const char *path, const char *buf, size_t len,
+    int need_secrets, char *err, size_t errlen)
+{
+	FILE	*f;
+
+	/* fmemopen() wants a writable buffer, but mode "r" never writes. */
+	if ((f = fmemopen((void *)(uintptr_t)buf, len, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	return config_read(path, f, need_secrets, err, errlen);
 }
 
 void
