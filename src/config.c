@@ -583,6 +583,27 @@ parse_line(struct parse *p, char *line)
 	return p->ep != NULL ? endpoint_key(p, k, v) : top_key(p, k, v);
 }
 
+/* Read one line of f into line (CONFIG_MAX_LINE + 1 bytes), without its
+ * '\n', NUL terminated, its length in *len. NUL bytes are kept, so that
+ * the caller sees them: fgets() would hide everything after one. 1: a
+ * line; 0: end of file (or a read error, which ferror() tells); -1: the
+ * line is longer than CONFIG_MAX_LINE. */
+static int
+read_line(FILE *f, char *line, size_t *len)
+{
+	size_t	 n = 0;
+	int	 ch;
+
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (n == CONFIG_MAX_LINE)
+			return -1;
+		line[n++] = (char)ch;
+	}
+	line[n] = '\0';
+	*len = n;
+	return ch == EOF && n == 0 ? 0 : 1;
+}
+
 /* Parse the open stream f, which is closed before returning; path names
  * it in errors and anchors relative paths. */
 static struct config *
@@ -591,7 +612,9 @@ config_read(const char *path, FILE *f, int need_secrets, char *err,
 {
 	struct parse	 p;
 	struct config	*cfg = NULL;
-	char		 line[CONFIG_MAX_LINE + 2];
+	char		 line[CONFIG_MAX_LINE + 1];
+	size_t		 len;
+	int		 rc;
 	const char	*slash;
 
 	memset(&p, 0, sizeof(p));
@@ -623,17 +646,13 @@ config_read(const char *path, FILE *f, int need_secrets, char *err,
 		fail_at(&p, 0, "out of memory");
 		goto fail;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t len = strlen(line);
-
+	while ((rc = read_line(f, line, &len)) != 0) {
 		p.line++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		else if (!feof(f)) {
+		if (rc == -1) {
 			FAIL(&p, "line longer than %d bytes", CONFIG_MAX_LINE);
 			goto fail;
 		}
-		if (strlen(line) != len) {
+		if (memchr(line, '\0', len) != NULL) {
 			FAIL(&p, "NUL byte in line");
 			goto fail;
 		}
