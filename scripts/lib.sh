@@ -8,13 +8,16 @@ HL_BUILD="$HL_ROOT/build"
 HL_PACKAGES="build-essential autoconf automake pkg-config
 	libmicrohttpd-dev libsqlite3-dev libsodium-dev libssl-dev
 	libjansson-dev check python3 openssl curl sqlite3 tzdata"
+# What scripts/fuzz adds: clang and its libFuzzer runtime.
+HL_FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
 hl_say() { printf '==> %s\n' "$*" >&2; }
 hl_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# hl_install_deps [packages]: install those missing (default $HL_PACKAGES).
 hl_install_deps() {
 	local missing=() p
-	for p in $HL_PACKAGES; do
+	for p in ${1:-$HL_PACKAGES}; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		    grep -q 'install ok installed' || missing+=("$p")
 	done

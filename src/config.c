@@ -704,13 +704,38 @@ parse_line(struct parse *p, char *line)
 	return p->ep != NULL ? endpoint_key(p, k, v) : top_key(p, k, v);
 }
 
-struct config *
-config_load(const char *path, int need_secrets, char *err, size_t errlen)
+/* Read one line of f into line (CONFIG_MAX_LINE + 1 bytes), without its
+ * '\n', NUL terminated, its length in *len. NUL bytes are kept, so that
+ * the caller sees them: fgets() would hide everything after one. 1: a
+ * line; 0: end of file (or a read error, which ferror() tells); -1: the
+ * line is longer than CONFIG_MAX_LINE. */
+static int
+read_line(FILE *f, char *line, size_t *len)
+{
+	size_t	 n = 0;
+	int	 ch;
+
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (n == CONFIG_MAX_LINE)
+			return -1;
+		line[n++] = (char)ch;
+	}
+	line[n] = '\0';
+	*len = n;
+	return ch == EOF && n == 0 ? 0 : 1;
+}
+
+/* Parse the open stream f, which is closed before returning; path names
+ * it in errors and anchors relative paths. */
+static struct config *
+config_read(const char *path, FILE *f, int need_secrets, char *err,
+    size_t errlen)
 {
 	struct parse	 p;
 	struct config	*cfg = NULL;
-	FILE		*f = NULL;
-	char		 line[CONFIG_MAX_LINE + 2];
+	char		 line[CONFIG_MAX_LINE + 1];
+	size_t		 len;
+	int		 rc;
 	const char	*slash;
 
 	memset(&p, 0, sizeof(p));
@@ -747,21 +772,13 @@ config_load(const char *path, int need_secrets, char *err, size_t errlen)
 		fail_at(&p, 0, "out of memory");
 		goto fail;
 	}
-	if ((f = fopen(path, "re")) == NULL) {
-		fail_at(&p, 0, "cannot open: %s", strerror(errno));
-		goto fail;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t len = strlen(line);
-
+	while ((rc = read_line(f, line, &len)) != 0) {
 		p.line++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		else if (!feof(f)) {
+		if (rc == -1) {
 			FAIL(&p, "line longer than %d bytes", CONFIG_MAX_LINE);
 			goto fail;
 		}
-		if (strlen(line) != len) {
+		if (memchr(line, '\0', len) != NULL) {
 			FAIL(&p, "NUL byte in line");
 			goto fail;
 		}
@@ -810,6 +827,34 @@ fail:
 	sodium_memzero(line, sizeof(line));
 	config_free(cfg);
 	return NULL;
+}
+
+struct config *
+config_load(const char *path, int need_secrets, char *err, size_t errlen)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	return config_read(path, f, need_secrets, err, errlen);
+}
+
+struct config *
+config_parse_buffer(const char *path, const char *buf, size_t len,
+    int need_secrets, char *err, size_t errlen)
+{
+	FILE	*f;
+
+	/* fmemopen() wants a writable buffer, but mode "r" never writes. */
+	if ((f = fmemopen((void *)(uintptr_t)buf, len, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	return config_read(path, f, need_secrets, err, errlen);
 }
 
 void

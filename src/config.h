@@ -97,6 +97,14 @@ struct config {
 struct config	*config_load(const char *path, int need_secrets,
 		    char *err, size_t errlen);
 
+/* config_load() over len bytes at buf instead of a file (buf need not be
+ * NUL terminated and may hold NULs, which are refused as in a file). path
+ * names the text in errors and anchors relative paths as the file's
+ * location would. Same result and ownership as config_load(). Not
+ * thread-safe; start-up and tests only. */
+struct config	*config_parse_buffer(const char *path, const char *buf,
+		    size_t len, int need_secrets, char *err, size_t errlen);
+
 /* Wipe the secrets and free everything; accepts NULL. */
 void		 config_free(struct config *cfg);
 

@@ -287,6 +287,48 @@ START_TEST(without_secrets)
 }
 END_TEST
 
+/* The buffer entry point is the file parser: relative paths against the
+ * named folder, NULs and errors as in a file, secrets read when asked. */
+START_TEST(parse_buffer)
+{
+	static const char text[] = "listen = 127.0.0.1:9\ndatabase = l.db\n"
+	    "[endpoint a]\ntenant = t\nscheme = stripe\n"
+	    "secret_file = stripe.key\n";
+	static const char nul[] = "listen = 127.0.0.1:9\ndata\0base = d\n";
+	struct config	*cfg;
+	char		 path[300], want[400];
+
+	snprintf(path, sizeof(path), "%s/virtual.conf", dir);
+	cfg = config_parse_buffer(path, text, sizeof(text) - 1, 1, err,
+	    sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	snprintf(want, sizeof(want), "%s/l.db", dir);
+	ck_assert_str_eq(cfg->database, want);
+	ck_assert_uint_eq(cfg->listen_port, 9);
+	ck_assert_uint_eq(cfg->endpoints[0].nsecrets, 1);
+	ck_assert_uint_eq(cfg->endpoints[0].secrets[0].len, 26);
+	config_free(cfg);
+
+	/* Not NUL terminated: the length bounds the read. */
+	ck_assert_ptr_null(config_parse_buffer(path, text, 20, 0, err,
+	    sizeof(err)));
+	snprintf(want, sizeof(want), "%s: database is required (a path)",
+	    path);
+	ck_assert_str_eq(err, want);
+
+	ck_assert_ptr_null(config_parse_buffer(path, nul, sizeof(nul) - 1, 0,
+	    err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:2: NUL byte in line", path);
+	ck_assert_str_eq(err, want);
+
+	ck_assert_ptr_null(config_parse_buffer(path, "", 0, 0, err,
+	    sizeof(err)));
+	snprintf(want, sizeof(want), "%s: listen is required (host:port)",
+	    path);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
 START_TEST(credentials_directory)
 {
 	struct config	*cfg;
@@ -488,6 +530,7 @@ make_suite(void)
 	tcase_add_test(tc, long_line);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, without_secrets);
+	tcase_add_test(tc, parse_buffer);
 	tcase_add_test(tc, credentials_directory);
 	tcase_add_test(tc, tenants);
 	tcase_add_test(tc, limits);
