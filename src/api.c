@@ -19,6 +19,7 @@
 #include "balances.h"
 #include "body.h"
 #include "currency.h"
+#include "header.h"
 #include "http_reply.h"
 #include "log.h"
 #include "pan.h"
@@ -481,18 +482,6 @@ api_begin(struct api *api, struct MHD_Connection *conn, const char *url,
 
 /* ------------------------------------------------------------ writes */
 
-/* 1 to API_IDEM_KEY_MAX printable ASCII characters. */
-static int
-idem_key_valid(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i <= API_IDEM_KEY_MAX && s[i] != '\0'; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
-			return 0;
-	return i >= 1 && i <= API_IDEM_KEY_MAX;
-}
-
 /*
  * The body must be exactly {"payment": REF, "amount": N, "currency": C}.
  * Jansson keeps integers and reals apart, so 10.5, 1e3 and 1000.0 are
@@ -604,7 +593,7 @@ api_body(struct api *api, struct MHD_Connection *conn, struct api_req *ar,
 	if (key == NULL)
 		return reply_error(conn, ar, 400, "idempotency_key_missing",
 		    "an Idempotency-Key header is required", NULL);
-	if (!idem_key_valid(key))
+	if (!header_idem_key_ok(key, API_IDEM_KEY_MAX))
 		return reply_error(conn, ar, 400, "idempotency_key_invalid",
 		    "the Idempotency-Key must be 1 to 255 printable ASCII "
 		    "characters", NULL);

@@ -28,6 +28,7 @@
 #include "body.h"
 #include "digest.h"
 #include "event.h"
+#include "header.h"
 #include "http_admit.h"
 #include "http_guard.h"
 #include "http_reply.h"
@@ -211,24 +212,6 @@ header(struct req *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
-/* application/json, optionally followed by parameters. */
-static int
-content_type_ok(const char *v)
-{
-	static const char want[] = "application/json";
-
-	if (v == NULL)
-		return 0;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	if (strncasecmp(v, want, sizeof(want) - 1) != 0)
-		return 0;
-	v += sizeof(want) - 1;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	return *v == '\0' || *v == ';';
-}
-
 /* The Content-Length the sender declared, or -1 when absent or chunked.
  * MHD has already rejected malformed values. */
 static long long
@@ -271,7 +254,7 @@ start_api(struct req *rq, const char *url, const char *method)
 	/* Reads stay available; a paused tenant's writes wait. */
 	if (pause_active(rq->srv->pauses, rq->api.tenant))
 		return answer_paused(rq);
-	if (!content_type_ok(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
+	if (!header_is_json(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return answer_error(rq, 415, "unsupported_media_type",
 		    "the body must be sent as application/json");
 	if (declared_length(rq) > (long long)API_BODY_MAX)
@@ -334,7 +317,7 @@ start_request(struct req *rq, const char *url, const char *method)
 		    "webhooks are delivered with POST");
 	if (pause_active(rq->srv->pauses, rq->ep->tenant))
 		return answer_paused(rq);
-	if (!content_type_ok(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
+	if (!header_is_json(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return answer_error(rq, 415, "unsupported_media_type",
 		    "the body must be sent as application/json");
 	cl = declared_length(rq);
