@@ -272,7 +272,16 @@ start_request(struct req *rq, const char *url, const char *method)
 	const char		*name, *limit = NULL;
 	unsigned int		 ra = 0;
 	long long		 cl;
+	int			 hook;
 
+	/* The endpoint is known before admission so that the log line of a
+	 * 429 or 431 names it too. */
+	hook = strncmp(url, WEBHOOK_PREFIX, sizeof(WEBHOOK_PREFIX) - 1) == 0;
+	if (hook) {
+		name = url + sizeof(WEBHOOK_PREFIX) - 1;
+		if (config_name_valid(name, strlen(name)))
+			rq->ep = config_endpoint(cfg, name, strlen(name));
+	}
 	switch (http_admit(rq->srv->admit, rq->conn, url, method, &ra,
 	    &limit)) {
 	case HTTP_ADMIT_HEADERS:
@@ -297,7 +306,7 @@ start_request(struct req *rq, const char *url, const char *method)
 	if (rq->srv->api != NULL &&
 	    strncmp(url, API_PREFIX, sizeof(API_PREFIX) - 1) == 0)
 		return start_api(rq, url, method);
-	if (strncmp(url, WEBHOOK_PREFIX, sizeof(WEBHOOK_PREFIX) - 1) != 0) {
+	if (!hook) {
 		if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0) {
 			rq->status = 200;
 			rq->code = "ok";
@@ -307,9 +316,7 @@ start_request(struct req *rq, const char *url, const char *method)
 		}
 		return answer_error(rq, 404, "not_found", "no such resource");
 	}
-	name = url + sizeof(WEBHOOK_PREFIX) - 1;
-	if (!config_name_valid(name, strlen(name)) ||
-	    (rq->ep = config_endpoint(cfg, name, strlen(name))) == NULL)
+	if (rq->ep == NULL)
 		return answer_error(rq, 404, "unknown_endpoint",
 		    "no webhook endpoint has this name");
 	if (strcmp(method, "POST") != 0)

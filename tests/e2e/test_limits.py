@@ -201,8 +201,11 @@ def g_rate_endpoint(t, tmp):
                "rate per endpoint: another endpoint is served meanwhile")
         t.ok(logged(run, lambda j: j.get("status") == 429 and
                     j.get("path") == "/webhooks/a" and
+                    j.get("endpoint") == "a" and
+                    j.get("code") == "rate_limited" and
                     j.get("limit") == "endpoint"),
-             "rate per endpoint: the log shows limit endpoint")
+             "rate per endpoint: the log line names endpoint a, "
+             "code rate_limited and limit endpoint")
         r = await_status(lambda: stdwh_event(run, "a", sa, "msg_e3",
                                              "pay_e3"), 200)
         expect(t, r, 200, {"result": "applied", "event_id": "msg_e3",
