@@ -597,6 +597,11 @@ api_body(struct api *api, struct MHD_Connection *conn, struct api_req *ar,
 		return reply_error(conn, ar, 400, "idempotency_key_invalid",
 		    "the Idempotency-Key must be 1 to 255 printable ASCII "
 		    "characters", NULL);
+	/* The key is kept for ever with the request it named. */
+	if (pan_in_text(key, strlen(key)))
+		return reply_error(conn, ar, 422, "card_data", "the "
+		    "Idempotency-Key looks like a card number; card data is "
+		    "never accepted", NULL);
 	memcpy(ar->idem_key, key, strlen(key) + 1);
 
 	if ((br = body_parse(body, len, &root)) != BODY_OK)

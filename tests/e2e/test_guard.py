@@ -249,17 +249,39 @@ def g_card(t, tmp):
                    "a card number (%s) -> 422 card_data" % key)
         t.eq(hl.count(db, "expectations"), 0,
              "card: no expectation was stored from those")
+
+        # The ids are kept for ever too: a card number in webhook-id or
+        # in an Idempotency-Key is card data like one in the body.
+        for i, mid in enumerate(("msg_4242424242424242",
+                                 "4000-0566-5566-5556",
+                                 "msg.5200828282828210")):
+            r = run.stdwh("shop", s1, mid, None,
+                          raw=card_body(b'"ok":true', 200 + i))
+            expect(t, r, 422, Err("card_data"), "card: webhook-id %s -> 422 "
+                   "card_data" % mid[:4])
+        r = run.d.post("/v1/tenants/acme/payments",
+                       b'{"payment":"pay_k","amount":100,"currency":"EUR"}',
+                       hl.api_headers(wtok, "4242 4242 4242 4242"))
+        expect(t, r, 422, Err("card_data"), "card: an Idempotency-Key "
+               "holding a card number -> 422 card_data")
+        t.eq((hl.count(db, "ledger"), hl.count(db, "receipts"),
+              hl.count(db, "expectations"), hl.count(db, "api_requests")),
+             (6, 6, 0, 0), "card: the 6 clean events are all the ledger "
+             "holds; no receipt or API request kept a card number")
         data = db_bytes(tmp)
         t.ok(len(data) > 0 and all(d not in data for d in (
             b"4111111111111111", b"4111 1111", b"378282246310005",
-            b"6011000990139424009", b"5555 5555")),
+            b"6011000990139424009", b"5555 5555", b"4242424242424242",
+            b"4242 4242", b"4000-0566", b"5200828282828210")),
              "card: no card number appears anywhere in the database files")
         text = run.d.stderr_text()
         t.ok(all(d not in text for d in ("4111111111111111", "4111 1111",
                                          "378282246310005", "5555 5555",
-                                         "6011000990139424009")),
+                                         "6011000990139424009",
+                                         "4242424242424242", "4242 4242",
+                                         "4000-0566", "5200828282828210")),
              "card: no card number appears in the daemon's log")
-        n = len(CARD_SHAPES) + 2
+        n = len(CARD_SHAPES) + 2 + 4
         got = run.d.wait_log(lambda j: j.get("code") == "card_data" and
                              j.get("status") == 422, count=n)
         t.ok(got is not None, "card: %d log lines carry status 422 and code "
@@ -325,9 +347,41 @@ def g_logs(t, tmp):
              "logs: every log line is one JSON object")
 
 
+def g_ids(t, tmp):
+    """Event ids outside [A-Za-z0-9_.:-]{1,255} are bad requests (400
+    invalid_event_id) whichever header or field carries them, signed or
+    not, and nothing of them is kept."""
+    s1, s2 = hl.stdwh_secret(), hl.stripe_secret()
+    eps = [hl.Endpoint("shop", "standard-webhooks", [s1], tenant="acme"),
+           hl.Endpoint("stripe", "stripe", [s2], tenant="acme")]
+    with Run(t, "ids", tmp, eps) as run:
+        for i, (what, mid) in enumerate((("a space", "msg 1"),
+                                         ("256 bytes", "m" * 256),
+                                         ("nothing", ""),
+                                         ("a slash", "msg/1"),
+                                         ("a non-ASCII byte", "msg_\u00e9"))):
+            r = run.stdwh("shop", s1, mid, captured("pay_i%d" % i))
+            expect(t, r, 400, Err("invalid_event_id"), "ids: a webhook-id "
+                   "with %s -> 400 invalid_event_id" % what)
+        r = run.stdwh("shop", s1, "m" * 255, captured("pay_i9"))
+        expect(t, r, 200, applied("m" * 255, 1), "ids: a webhook-id of 255 "
+               "bytes -> applied")
+        ev = hl.stripe_event("payment_intent.succeeded", "evt 1",
+                             {"id": "pi_i1", "amount": 100,
+                              "amount_received": 100, "currency": "eur"})
+        r = run.stripe("stripe", [s2], ev)
+        expect(t, r, 422, Err("invalid_event"), "ids: a Stripe event id "
+               "with a space is a field of the event -> 422 invalid_event")
+        t.eq(json.loads(r.body)["message"], "id must be 1 to 255 characters "
+             "of A-Z a-z 0-9 _ . : -", "ids: the message names the field")
+        t.eq((hl.count(run.db, "ledger"), hl.count(run.db, "receipts")),
+             (1, 1), "ids: only the valid event left a row")
+
+
 GROUPS = [
     ("pause", g_pause),
     ("card data", g_card),
+    ("event ids", g_ids),
     ("logs", g_logs),
 ]
 
