@@ -9,10 +9,13 @@
  */
 #include "ledger.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -109,6 +112,34 @@ load_head(struct ledger *lg)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The writer needs the file and its directory (the WAL and its index are
+ * created beside it). access() answers for this process as it is, so a
+ * read-only mount (EROFS) fails here even for root, who bypasses mode
+ * bits. A missing file is fine: SQLite creates it. */
+static int
+writable(const char *path, char *err, size_t errlen)
+{
+	char	 dir[4096];
+
+	if (strlen(path) >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	memcpy(dir, path, strlen(path) + 1);
+	if (access(path, W_OK) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "%s: the ledger database is not writable "
+		    "(%s); hookledgerd appends to it", path, strerror(errno));
+		return -1;
+	}
+	if (access(dirname(dir), W_OK) == -1) {
+		snprintf(err, errlen, "%s: its directory is not writable (%s); "
+		    "the write-ahead log lives beside the database", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct ledger *
 ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 {
@@ -120,6 +151,8 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 		return NULL;
 	}
 	lg->mode = mode;
+	if (mode == LEDGER_READ_WRITE && writable(path, err, errlen) == -1)
+		goto fail;
 	flags = SQLITE_OPEN_NOMUTEX | (mode == LEDGER_READ_WRITE ?
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
 	if (sqlite3_open_v2(path, &lg->db, flags, NULL) != SQLITE_OK) {
@@ -128,6 +161,14 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 	}
 	sqlite3_extended_result_codes(lg->db, 1);
 	sqlite3_busy_timeout(lg->db, 5000);
+	/* SQLite quietly opens a file it cannot write read-only; the daemon
+	 * would then fail every request instead of refusing to start. */
+	if (mode == LEDGER_READ_WRITE && sqlite3_db_readonly(lg->db, "main")
+	    == 1) {
+		snprintf(err, errlen, "%s: the ledger database is read-only; "
+		    "hookledgerd appends to it", path);
+		goto fail;
+	}
 	if (sqlite3_db_config(lg->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) !=
 	    SQLITE_OK ||
 	    sqlite3_db_config(lg->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) !=
@@ -221,6 +262,11 @@ ledger_head(const struct ledger *lg, unsigned char hash[DIGEST_SHA256_LEN])
 int
 ledger_begin(struct ledger *lg)
 {
+	/* A ROLLBACK that itself failed (I/O error) leaves the transaction
+	 * open; without this every later BEGIN would fail for good. */
+	if (!sqlite3_get_autocommit(lg->db) &&
+	    exec1(lg->db, "ROLLBACK") == -1)
+		return -1;
 	if (lg->head_seq < 0 && (load_head(lg) == -1 ||
 	    load_frontier(lg) == -1)) {
 		lg->head_seq = -1;
@@ -229,14 +275,32 @@ ledger_begin(struct ledger *lg)
 	return exec1(lg->db, "BEGIN IMMEDIATE");
 }
 
+const char *
+ledger_errmsg(const struct ledger *lg)
+{
+	return lg->last_error[0] != '\0' ? lg->last_error : "unknown error";
+}
+
+int
+ledger_in_txn(struct ledger *lg)
+{
+	return !sqlite3_get_autocommit(lg->db);
+}
+
 int
 ledger_commit(struct ledger *lg)
 {
-	if (exec1(lg->db, "COMMIT") == 0)
+	/* SQLite may have rolled the whole transaction back on its own
+	 * (SQLITE_FULL, SQLITE_IOERR): then there is nothing to commit and
+	 * every outcome of the batch is void. */
+	if (ledger_in_txn(lg) && exec1(lg->db, "COMMIT") == 0)
 		return 0;
-	exec1(lg->db, "ROLLBACK");
+	if (ledger_in_txn(lg))
+		exec1(lg->db, "ROLLBACK");
+	/* The in-memory head and Merkle frontier describe entries that are
+	 * not in the file: read both back from what is. */
 	if (load_head(lg) == -1 || load_frontier(lg) == -1)
-		lg->head_seq = -1;	/* poisoned: the next apply fails */
+		lg->head_seq = -1;	/* poisoned: the next begin reloads */
 	return -1;
 }
 

@@ -71,6 +71,8 @@ struct ledger;
 
 /* Open path. LEDGER_READ_WRITE creates the file if needed, sets WAL mode,
  * synchronous=FULL and defensive mode, and applies pending migrations;
+ * LEDGER_READ_WRITE refuses a file or directory this process cannot
+ * write (a read-only mount, say) instead of opening it read-only.
  * LEDGER_READ_ONLY opens with SQLITE_OPEN_READONLY and checks that the
  * schema version is one this build knows. Returns NULL with one line in
  * err on failure. The handle is not thread-safe: one thread uses it. */
@@ -87,11 +89,26 @@ sqlite3		*ledger_db(struct ledger *lg);
 int		 ledger_begin(struct ledger *lg);
 
 /* Commit. 0, or -1 after rolling back: then every outcome of this
- * transaction is void, and the in-memory head is reloaded. */
+ * transaction is void, and the in-memory head and Merkle frontier are
+ * reloaded from the file (or, if that fails too, reloaded by the next
+ * ledger_begin()). Also -1 when SQLite already rolled the transaction
+ * back by itself after SQLITE_FULL or SQLITE_IOERR. */
 int		 ledger_commit(struct ledger *lg);
 
+/* Why the last ledger_apply() that returned LEDGER_FAILED failed, as
+ * SQLite said it before the rollback. Valid until the next apply; owned
+ * by lg. Writer thread only. */
+const char	*ledger_errmsg(const struct ledger *lg);
+
+/* 1 while a transaction is open on lg, 0 once it has ended, including
+ * when SQLite ended it by itself after a storage error. */
+int		 ledger_in_txn(struct ledger *lg);
+
 /* Apply one event inside the open transaction, in a savepoint of its own,
- * so that its failure leaves its neighbours in the batch untouched.
+ * so that its failure leaves its neighbours in the batch untouched. With
+ * no transaction open (never begun, or lost to a storage error earlier in
+ * the batch) it does nothing and answers 503, so that no event is ever
+ * committed on its own outside the batch.
  * recorded_at is the server time to stamp. Always fills *out; returns its
  * result. Only the writer thread calls this. */
 enum ledger_result ledger_apply(struct ledger *lg, const struct ledger_event *ev,

@@ -40,6 +40,7 @@ struct ledger {
 	unsigned char	 head_hash[DIGEST_SHA256_LEN];
 	struct merkle_frontier frontier;	/* the tree of head_seq leaves */
 	sqlite3_stmt	*merkle_get;	/* prepared on first use, any mode */
+	char		 last_error[160];	/* of the last failed event */
 };
 
 struct ledger_head {

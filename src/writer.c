@@ -7,6 +7,12 @@
  * one bad event never fails its neighbours; only a failed COMMIT voids
  * the batch, and then every job in it is answered 503 and nothing of it
  * is in the file.
+ *
+ * A storage error (full disk, read-only or failing file system) wedges
+ * nothing: the batch is rolled back, its requests are answered 503, the
+ * head is reloaded from the file, and the next batch simply tries again.
+ * The writer remembers whether the last batch failed, for the health
+ * check, and logs once when storage fails and once when it recovers.
  */
 #include "writer.h"
 
@@ -27,6 +33,8 @@ struct writer {
 	size_t			 queued;
 	int			 stopping;
 	unsigned long long	 batches, jobs;
+	unsigned long long	 failed_batches;	/* since last success */
+	int64_t			 failed_since;		/* 0: storage ok */
 	void			(*after)(void *, struct ledger *);
 	void			*after_cls;
 };
@@ -37,7 +45,9 @@ run_batch(struct writer *w, struct writer_job *batch)
 	struct writer_job	*j, *next;
 	int64_t			 now = (int64_t)time(NULL);
 	int			 ok = ledger_begin(w->lg) == 0;
-	size_t			 n = 0;
+	size_t			 n = 0, nfailed = 0;
+	unsigned long long	 nbad = 0;
+	int64_t			 since = 0;
 
 	if (!ok)
 		log_msg("error", "ledger: cannot begin a transaction: %s",
@@ -51,7 +61,9 @@ run_batch(struct writer *w, struct writer_job *batch)
 			ledger_outcome_failed(&j->out);
 		if (ok && j->out.result == LEDGER_FAILED)
 			log_msg("error", "ledger: an event failed and was "
-			    "rolled back: %s", sqlite3_errmsg(ledger_db(w->lg)));
+			    "rolled back: %s", ledger_errmsg(w->lg));
+		if (j->out.result == LEDGER_FAILED)
+			nfailed++;
 		n++;
 	}
 	if (ok && ledger_commit(w->lg) == -1) {
@@ -66,7 +78,27 @@ run_batch(struct writer *w, struct writer_job *batch)
 		w->batches++;
 		w->jobs += n;
 	}
+	/* A batch is healthy when it committed and no event in it failed
+	 * for want of storage. */
+	if (ok && nfailed == 0) {
+		nbad = w->failed_batches;
+		since = w->failed_since;
+		w->failed_batches = 0;
+		w->failed_since = 0;
+	} else {
+		if (w->failed_since == 0)
+			w->failed_since = now > 0 ? now : 1;
+		nbad = ++w->failed_batches;
+	}
 	pthread_mutex_unlock(&w->mu);
+	if (ok && nfailed == 0 && since != 0)
+		log_msg("info", "ledger: storage recovered after %llu failed "
+		    "batches in %lld s; answering 2xx again", nbad,
+		    (long long)(now - since));
+	else if (!(ok && nfailed == 0) && nbad == 1)
+		log_msg("error", "ledger: storage unavailable: deliveries are "
+		    "answered 503 until a write succeeds; nothing partial is "
+		    "kept");
 	for (j = batch; j != NULL; j = next) {
 		next = j->next;
 		j->next = NULL;
@@ -184,4 +216,17 @@ writer_stats(struct writer *w, unsigned long long *batches,
 	*batches = w->batches;
 	*jobs = w->jobs;
 	pthread_mutex_unlock(&w->mu);
+}
+
+int
+writer_storage_ok(struct writer *w, int64_t *since)
+{
+	int ok;
+
+	pthread_mutex_lock(&w->mu);
+	ok = w->failed_since == 0;
+	if (since != NULL)
+		*since = w->failed_since;
+	pthread_mutex_unlock(&w->mu);
+	return ok;
 }
