@@ -33,6 +33,8 @@ struct config_endpoint {
 	struct secret		 secrets[CONFIG_MAX_SECRETS];
 	size_t			 nsecrets;
 	int64_t			 tolerance;	/* seconds */
+	unsigned int		 rate;		/* requests/s; 0: no limit */
+	unsigned int		 burst;
 	int			 line;		/* where the section starts */
 };
 
@@ -47,6 +49,8 @@ struct config_tenant {
 	unsigned int		 dispute_spike_factor;	/* default 3 */
 	unsigned int		 dispute_spike_min_count;	/* default 3 */
 	unsigned int		 baseline_days;		/* default 28 */
+	unsigned int		 rate;		/* requests/s; 0: no limit */
+	unsigned int		 burst;
 	int			 line;
 };
 
@@ -64,6 +68,12 @@ struct config {
 	unsigned int		 max_connections;
 	unsigned int		 max_per_ip;
 	unsigned int		 timeout;	/* idle seconds per connection */
+	unsigned int		 request_timeout;	/* seconds per request */
+	size_t			 max_header_bytes;	/* request line + headers */
+	unsigned int		 max_headers;	/* header fields */
+	size_t			 connection_memory;	/* bytes per connection */
+	unsigned int		 rate_per_ip;	/* requests/s; 0: no limit */
+	unsigned int		 burst_per_ip;
 	unsigned int		 threads;	/* HTTP worker threads */
 	struct config_endpoint	 endpoints[CONFIG_MAX_ENDPOINTS];
 	size_t			 nendpoints;

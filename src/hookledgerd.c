@@ -102,7 +102,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_FAILURE;
 	}
+	/* The signing key is read here too, so that --check-config refuses
+	 * what the daemon would refuse at start-up. */
+	if (check_only && (cw = cpwriter_new(cfg, err, sizeof(err))) == NULL &&
+	    err[0] != '\0') {
+		fprintf(stderr, "%s: checkpoint_key: %s\n", path, err);
+		config_free(cfg);
+		return EXIT_FAILURE;
+	}
 	if (check_only) {
+		cpwriter_free(cw);
 		printf("%s: ok, %zu endpoint%s\n", path, cfg->nendpoints,
 		    cfg->nendpoints == 1 ? "" : "s");
 		config_free(cfg);
@@ -172,6 +181,11 @@ out:
 	http_stop(srv);
 	api_free(api);
 	writer_stop(w);
+	/* The writer has stopped: sign the head as it is left, so that the
+	 * last entries are covered by a checkpoint too. */
+	if (cw != NULL && lg != NULL && rc == EXIT_SUCCESS)
+		cpwriter_write(cw, lg);
+	cpwriter_free(cw);
 	inflight_free(inf);
 	ledger_close(lg);
 	config_free(cfg);

@@ -28,6 +28,8 @@
 #include "body.h"
 #include "digest.h"
 #include "event.h"
+#include "http_admit.h"
+#include "http_guard.h"
 #include "http_reply.h"
 #include "log.h"
 #include "sig.h"
@@ -42,6 +44,8 @@ struct http_server {
 	struct writer		*writer;
 	struct inflight		*inflight;
 	struct api		*api;		/* NULL: no /v1/ routes */
+	struct http_admit	*admit;		/* header and rate limits */
+	struct http_guard	*guard;		/* request deadlines */
 	unsigned short		 port;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
@@ -76,6 +80,7 @@ struct req {
 	int				 submitted;	/* counted in pending */
 	unsigned int			 status;
 	const char			*code;
+	const char			*limit;		/* which refused, 429 */
 	struct writer_job		 job;
 };
 
@@ -253,9 +258,27 @@ static enum MHD_Result
 start_request(struct req *rq, const char *url, const char *method)
 {
 	const struct config	*cfg = rq->srv->cfg;
-	const char		*name;
+	const char		*name, *limit = NULL;
+	unsigned int		 ra = 0;
 	long long		 cl;
 
+	switch (http_admit(rq->srv->admit, rq->conn, url, method, &ra,
+	    &limit)) {
+	case HTTP_ADMIT_HEADERS:
+		return answer_error(rq, 431, "headers_too_large", "the request "
+		    "has more header fields, or more header bytes, than this "
+		    "service accepts");
+	case HTTP_ADMIT_RATE:
+		rq->status = 429;
+		rq->code = "rate_limited";
+		rq->limit = limit;
+		rq->stage = STAGE_DONE;
+		return http_reply_error_after(rq->conn, 429, "rate_limited",
+		    "too many requests; retry after the time in Retry-After",
+		    ra);
+	case HTTP_ADMIT_PASS:
+		break;
+	}
 	if (!framing_ok(rq->conn))
 		return answer_error(rq, 400, "bad_request", "conflicting "
 		    "Content-Length or Transfer-Encoding headers, or a control "
@@ -421,6 +444,7 @@ submit(struct req *rq)
 	/* Suspend before submitting, so the writer's resume always finds
 	 * the connection suspended. */
 	rq->stage = STAGE_QUEUED;
+	http_guard_hold(srv->guard, rq->conn);
 	MHD_suspend_connection(rq->conn);
 	writer_submit(srv->writer, job);
 	return MHD_YES;
@@ -587,6 +611,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	double			 ms;
 	json_t			*f;
 
+	http_guard_done(((struct http_server *)cls)->guard, conn);
 	if (rq == NULL)
 		return;
 	*req_cls = NULL;
@@ -600,12 +625,13 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	ms = (double)(end.tv_sec - rq->start.tv_sec) * 1e3 +
 	    (double)(end.tv_nsec - rq->start.tv_nsec) / 1e6;
-	f = json_pack("{s:s, s:s, s:s*, s:o*, s:s*, s:f, s:s*}",
+	f = json_pack("{s:s, s:s, s:s*, s:o*, s:s*, s:s*, s:f, s:s*}",
 	    "method", rq->method, "path", rq->path,
 	    "endpoint", rq->ep != NULL ? rq->ep->name : NULL,
 	    "status", rq->status > 0 ? json_integer(rq->status) : NULL,
 	    "code", rq->code != NULL ? rq->code :
 	    (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL : "aborted"),
+	    "limit", rq->limit,
 	    "latency_ms", ms,
 	    "event_id", rq->event_id[0] != '\0' ? rq->event_id : NULL);
 	log_json("info", "request", f);
@@ -649,6 +675,13 @@ http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
 	srv->api = api;
 	pthread_mutex_init(&srv->mu, NULL);
 	pthread_cond_init(&srv->cv, NULL);
+	if ((srv->admit = http_admit_new(cfg)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if ((srv->guard = http_guard_new(cfg->request_timeout, err,
+	    errlen)) == NULL)
+		goto fail;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -672,7 +705,8 @@ http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
 	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, srv->guard,
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
@@ -691,6 +725,8 @@ http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
 fail:
 	if (ai != NULL)
 		freeaddrinfo(ai);
+	http_guard_free(srv->guard);
+	http_admit_free(srv->admit);
 	pthread_cond_destroy(&srv->cv);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv);
@@ -718,6 +754,8 @@ http_stop(struct http_server *srv)
 		pthread_cond_wait(&srv->cv, &srv->mu);
 	pthread_mutex_unlock(&srv->mu);
 	MHD_stop_daemon(srv->mhd);
+	http_guard_free(srv->guard);
+	http_admit_free(srv->admit);
 	pthread_cond_destroy(&srv->cv);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv);

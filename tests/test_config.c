@@ -355,6 +355,113 @@ START_TEST(tenants)
 }
 END_TEST
 
+START_TEST(limits)
+{
+	struct config			*cfg;
+	const struct config_endpoint	*ep;
+
+	/* The defaults, when nothing is said. */
+	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\n");
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->max_header_bytes, 8192);
+	ck_assert_uint_eq(cfg->max_headers, 64);
+	ck_assert_uint_eq(cfg->connection_memory, 65536);
+	ck_assert_uint_eq(cfg->timeout, 15);
+	ck_assert_uint_eq(cfg->request_timeout, 30);
+	ck_assert_uint_eq(cfg->max_connections, 1024);
+	ck_assert_uint_eq(cfg->max_per_ip, 256);
+	ck_assert_uint_eq(cfg->rate_per_ip, 1000);
+	ck_assert_uint_eq(cfg->burst_per_ip, 2000);
+	config_free(cfg);
+
+	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\n"
+	    "max_header_bytes = 4096\nmax_headers = 20\n"
+	    "connection_memory = 16384\ntimeout = 5\nrequest_timeout = 9\n"
+	    "rate_per_ip = 50\n"
+	    "[endpoint a]\ntenant = t\nscheme = stripe\n"
+	    "secret_file = stripe.key\nrate = 7\n"
+	    "[endpoint b]\ntenant = t\nscheme = stripe\n"
+	    "secret_file = stripe.key\nrate = 3\nburst = 1\n"
+	    "[tenant t]\nburst = 40\nrate = 20\n"
+	    "[tenant u]\nrate = 0\n");
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->max_header_bytes, 4096);
+	ck_assert_uint_eq(cfg->max_headers, 20);
+	ck_assert_uint_eq(cfg->connection_memory, 16384);
+	ck_assert_uint_eq(cfg->timeout, 5);
+	ck_assert_uint_eq(cfg->request_timeout, 9);
+	/* A rate without a burst gets twice the rate. */
+	ck_assert_uint_eq(cfg->rate_per_ip, 50);
+	ck_assert_uint_eq(cfg->burst_per_ip, 100);
+	ck_assert_ptr_nonnull(ep = config_endpoint(cfg, "a", 1));
+	ck_assert_uint_eq(ep->rate, 7);
+	ck_assert_uint_eq(ep->burst, 14);
+	ck_assert_ptr_nonnull(ep = config_endpoint(cfg, "b", 1));
+	ck_assert_uint_eq(ep->rate, 3);
+	ck_assert_uint_eq(ep->burst, 1);
+	ck_assert_uint_eq(config_tenant(cfg, "t")->rate, 20);
+	ck_assert_uint_eq(config_tenant(cfg, "t")->burst, 40);
+	ck_assert_uint_eq(config_tenant(cfg, "u")->rate, 0);
+	ck_assert_uint_eq(config_tenant(cfg, "u")->burst, 0);
+	config_free(cfg);
+
+	/* rate_per_ip = 0 turns the per-address limit off. */
+	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\nrate_per_ip = 0\n");
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->rate_per_ip, 0);
+	ck_assert_uint_eq(cfg->burst_per_ip, 0);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(limit_refusals)
+{
+	assert_err("max_header_bytes = 1023\n", 1,
+	    "max_header_bytes must be from 1024 to 524288");
+	assert_err("max_headers = 0\n", 1,
+	    "max_headers must be a whole number from 1 to 1000");
+	assert_err("max_headers = 1001\n", 1,
+	    "max_headers must be a whole number from 1 to 1000");
+	assert_err("connection_memory = 8192\n", 1,
+	    "connection_memory must be from 16384 to 1048576 bytes");
+	assert_err("request_timeout = 0\n", 1,
+	    "request_timeout must be a whole number from 1 to 3600");
+	assert_err("request_timeout = 3601\n", 1,
+	    "request_timeout must be a whole number from 1 to 3600");
+	assert_err("request_timeout = 5\nrequest_timeout = 5\n", 2,
+	    "request_timeout is given twice");
+	assert_err("rate_per_ip = 1000001\n", 1,
+	    "rate_per_ip must be a whole number from 0 to 1000000");
+	assert_err("rate_per_ip = 1.5\n", 1,
+	    "rate_per_ip must be a whole number from 0 to 1000000");
+	assert_err("burst_per_ip = 0\n", 1,
+	    "burst_per_ip must be a whole number from 1 to 10000000");
+	/* The line blamed is the one that breaks the rule. */
+	assert_err("listen = a:1\ndatabase = d\nburst_per_ip = 5\n"
+	    "rate_per_ip = 0\n", 3, "burst_per_ip needs rate_per_ip above 0");
+	assert_err("listen = a:1\ndatabase = d\nmax_header_bytes = 9000\n"
+	    "connection_memory = 16384\n", 4, "max_header_bytes (9000) must "
+	    "be at most half of connection_memory (16384), which also holds "
+	    "the parsed headers and the answer");
+	assert_err("listen = a:1\ndatabase = d\nconnection_memory = 16384\n"
+	    "max_header_bytes = 8193\n", 4, "max_header_bytes (8193) must "
+	    "be at most half of connection_memory (16384), which also holds "
+	    "the parsed headers and the answer");
+	assert_err("listen = a:1\ndatabase = d\n[endpoint a]\ntenant = t\n"
+	    "scheme = stripe\nsecret_file = stripe.key\nburst = 3\n"
+	    "[tenant t]\n", 7, "burst needs rate above 0");
+	assert_err("listen = a:1\ndatabase = d\n[tenant t]\nburst = 3\n"
+	    "rate = 0\n", 4, "burst needs rate above 0");
+	assert_err("[tenant t]\nrate = -1\n", 2,
+	    "rate must be a whole number from 0 to 1000000");
+	assert_err("[tenant t]\nrate = 1\nrate = 2\n", 3,
+	    "rate is given twice");
+	assert_err("listen = a:1\ndatabase = d\n[endpoint a]\ntenant = t\n"
+	    "scheme = stripe\nsecret_file = stripe.key\nburst = 0\n", 7,
+	    "burst must be a whole number from 1 to 10000000");
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_int_eq(config_name_valid("stripe-live_1", 13), 1);
@@ -383,6 +490,8 @@ make_suite(void)
 	tcase_add_test(tc, without_secrets);
 	tcase_add_test(tc, credentials_directory);
 	tcase_add_test(tc, tenants);
+	tcase_add_test(tc, limits);
+	tcase_add_test(tc, limit_refusals);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	return s;
