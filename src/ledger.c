@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -140,10 +142,54 @@ writable(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* A reader cannot open a WAL-mode file on a read-only file system the
+ * usual way: SQLite wants to create the -shm index beside it. When the
+ * file system is mounted read-only (nothing can change the file) and no
+ * write-ahead log with content is beside it (the file alone is the whole
+ * ledger), open it as immutable instead: fills uri with "file:" and the
+ * percent-encoded path and returns 1; else 0. A -wal with content (left
+ * by a crash) keeps the usual open, which reads it if its -shm exists. */
+static int
+immutable_uri(const char *path, char *uri, size_t urilen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char		 wal[4096];
+	struct statvfs	 vfs;
+	struct stat	 st;
+	size_t		 i, n;
+
+	if (statvfs(path, &vfs) == -1 || (vfs.f_flag & ST_RDONLY) == 0)
+		return 0;
+	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >=
+	    sizeof(wal))
+		return 0;
+	if (stat(wal, &st) == 0 && st.st_size > 0)
+		return 0;
+	n = (size_t)snprintf(uri, urilen, "file:");
+	for (i = 0; path[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)path[i];
+
+		if (n + 3 + sizeof("?immutable=1") > urilen)
+			return 0;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("/-._~", c) != NULL) {
+			uri[n++] = (char)c;
+		} else {
+			uri[n++] = '%';
+			uri[n++] = hex[c >> 4];
+			uri[n++] = hex[c & 15];
+		}
+	}
+	memcpy(uri + n, "?immutable=1", sizeof("?immutable=1"));
+	return 1;
+}
+
 struct ledger *
 ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 {
 	struct ledger	*lg;
+	char		 uri[3 * 4096 + 32];
+	const char	*name = path;
 	int		 flags, i, v;
 
 	if ((lg = calloc(1, sizeof(*lg))) == NULL) {
@@ -155,7 +201,11 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 		goto fail;
 	flags = SQLITE_OPEN_NOMUTEX | (mode == LEDGER_READ_WRITE ?
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
-	if (sqlite3_open_v2(path, &lg->db, flags, NULL) != SQLITE_OK) {
+	if (mode == LEDGER_READ_ONLY && immutable_uri(path, uri, sizeof(uri))) {
+		name = uri;
+		flags |= SQLITE_OPEN_URI;
+	}
+	if (sqlite3_open_v2(name, &lg->db, flags, NULL) != SQLITE_OK) {
 		errf(err, errlen, path, "cannot open", lg->db);
 		goto fail;
 	}

@@ -74,8 +74,11 @@ struct ledger;
  * LEDGER_READ_WRITE refuses a file or directory this process cannot
  * write (a read-only mount, say) instead of opening it read-only.
  * LEDGER_READ_ONLY opens with SQLITE_OPEN_READONLY and checks that the
- * schema version is one this build knows. Returns NULL with one line in
- * err on failure. The handle is not thread-safe: one thread uses it. */
+ * schema version is one this build knows; on a file system mounted
+ * read-only, with no write-ahead log beside the file, it opens the file
+ * as immutable (SQLite could not create its -shm index there).
+ * Returns NULL with one line in err on failure. The handle is not
+ * thread-safe: one thread uses it. */
 struct ledger	*ledger_open(const char *path, enum ledger_mode mode,
 		    char *err, size_t errlen);
 
