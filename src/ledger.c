@@ -309,20 +309,36 @@ ledger_head(const struct ledger *lg, unsigned char hash[DIGEST_SHA256_LEN])
 	return lg->head_seq;
 }
 
+/* Keep SQLite's reason for a failure of lg, before a rollback replaces
+ * it; what names the step that failed. */
+static void
+keep_error(struct ledger *lg, const char *what)
+{
+	snprintf(lg->last_error, sizeof(lg->last_error), "%s: %s", what,
+	    sqlite3_errmsg(lg->db));
+}
+
 int
 ledger_begin(struct ledger *lg)
 {
 	/* A ROLLBACK that itself failed (I/O error) leaves the transaction
 	 * open; without this every later BEGIN would fail for good. */
 	if (!sqlite3_get_autocommit(lg->db) &&
-	    exec1(lg->db, "ROLLBACK") == -1)
+	    exec1(lg->db, "ROLLBACK") == -1) {
+		keep_error(lg, "rollback");
 		return -1;
+	}
 	if (lg->head_seq < 0 && (load_head(lg) == -1 ||
 	    load_frontier(lg) == -1)) {
+		keep_error(lg, "reloading the head");
 		lg->head_seq = -1;
 		return -1;
 	}
-	return exec1(lg->db, "BEGIN IMMEDIATE");
+	if (exec1(lg->db, "BEGIN IMMEDIATE") == -1) {
+		keep_error(lg, "begin");
+		return -1;
+	}
+	return 0;
 }
 
 const char *
@@ -343,8 +359,13 @@ ledger_commit(struct ledger *lg)
 	/* SQLite may have rolled the whole transaction back on its own
 	 * (SQLITE_FULL, SQLITE_IOERR): then there is nothing to commit and
 	 * every outcome of the batch is void. */
-	if (ledger_in_txn(lg) && exec1(lg->db, "COMMIT") == 0)
+	if (!ledger_in_txn(lg))
+		snprintf(lg->last_error, sizeof(lg->last_error), "commit: the "
+		    "transaction was rolled back after a storage error");
+	else if (exec1(lg->db, "COMMIT") == 0)
 		return 0;
+	else
+		keep_error(lg, "commit");
 	if (ledger_in_txn(lg))
 		exec1(lg->db, "ROLLBACK");
 	/* The in-memory head and Merkle frontier describe entries that are

@@ -98,9 +98,10 @@ int		 ledger_begin(struct ledger *lg);
  * back by itself after SQLITE_FULL or SQLITE_IOERR. */
 int		 ledger_commit(struct ledger *lg);
 
-/* Why the last ledger_apply() that returned LEDGER_FAILED failed, as
- * SQLite said it before the rollback. Valid until the next apply; owned
- * by lg. Writer thread only. */
+/* Why the last ledger_begin() or ledger_commit() that returned -1, or
+ * ledger_apply() that returned LEDGER_FAILED, failed, as SQLite said it
+ * before the rollback. Valid until the next call on lg; owned by lg.
+ * Writer thread only. */
 const char	*ledger_errmsg(const struct ledger *lg);
 
 /* 1 while a transaction is open on lg, 0 once it has ended, including

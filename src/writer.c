@@ -12,7 +12,8 @@
  * nothing: the batch is rolled back, its requests are answered 503, the
  * head is reloaded from the file, and the next batch simply tries again.
  * The writer remembers whether the last batch failed, for the health
- * check, and logs once when storage fails and once when it recovers.
+ * check, and logs once when storage fails (with SQLite's reason), at most
+ * once a minute while it stays failed, and once when it recovers.
  */
 #include "writer.h"
 
@@ -35,9 +36,24 @@ struct writer {
 	unsigned long long	 batches, jobs;
 	unsigned long long	 failed_batches;	/* since last success */
 	int64_t			 failed_since;		/* 0: storage ok */
+	int64_t			 failed_noted;		/* last log line of it */
 	void			(*after)(void *, struct ledger *);
 	void			*after_cls;
 };
+
+/* Copy the ledger's reason for the first failure of a batch. */
+static void
+keep_reason(struct writer *w, char *why, size_t len)
+{
+	if (why[0] == '\0')
+		snprintf(why, len, "%s", ledger_errmsg(w->lg));
+}
+
+/* The log of a storage outage: one error line when it starts (with
+ * SQLite's reason), a reminder at most every WRITER_NOTE_EVERY seconds
+ * while it lasts, one line when a batch commits again. Never a line per
+ * failed batch: under load that would be hundreds a second. */
+#define WRITER_NOTE_EVERY	60
 
 static void
 run_batch(struct writer *w, struct writer_job *batch)
@@ -48,10 +64,11 @@ run_batch(struct writer *w, struct writer_job *batch)
 	size_t			 n = 0, nfailed = 0;
 	unsigned long long	 nbad = 0;
 	int64_t			 since = 0;
+	char			 why[200] = "";
+	enum { QUIET, DOWN, STILL, UP } note = QUIET;
 
 	if (!ok)
-		log_msg("error", "ledger: cannot begin a transaction: %s",
-		    sqlite3_errmsg(ledger_db(w->lg)));
+		keep_reason(w, why, sizeof(why));
 	for (j = batch; j != NULL; j = j->next) {
 		if (ok && j->type == WRITER_EXPECT)
 			ledger_expect(w->lg, &j->key, &j->expect, now, &j->out);
@@ -60,15 +77,13 @@ run_batch(struct writer *w, struct writer_job *batch)
 		else
 			ledger_outcome_failed(&j->out);
 		if (ok && j->out.result == LEDGER_FAILED)
-			log_msg("error", "ledger: an event failed and was "
-			    "rolled back: %s", ledger_errmsg(w->lg));
+			keep_reason(w, why, sizeof(why));
 		if (j->out.result == LEDGER_FAILED)
 			nfailed++;
 		n++;
 	}
 	if (ok && ledger_commit(w->lg) == -1) {
-		log_msg("error", "ledger: commit failed, %zu events answered "
-		    "503: %s", n, sqlite3_errmsg(ledger_db(w->lg)));
+		keep_reason(w, why, sizeof(why));
 		ok = 0;
 		for (j = batch; j != NULL; j = j->next)
 			ledger_outcome_failed(&j->out);
@@ -85,20 +100,33 @@ run_batch(struct writer *w, struct writer_job *batch)
 		since = w->failed_since;
 		w->failed_batches = 0;
 		w->failed_since = 0;
+		if (since != 0)
+			note = UP;
 	} else {
-		if (w->failed_since == 0)
+		if (w->failed_since == 0) {
 			w->failed_since = now > 0 ? now : 1;
+			w->failed_noted = now;
+			note = DOWN;
+		} else if (now - w->failed_noted >= WRITER_NOTE_EVERY) {
+			w->failed_noted = now;
+			note = STILL;
+		}
 		nbad = ++w->failed_batches;
+		since = w->failed_since;
 	}
 	pthread_mutex_unlock(&w->mu);
-	if (ok && nfailed == 0 && since != 0)
+	if (note == UP)
 		log_msg("info", "ledger: storage recovered after %llu failed "
 		    "batches in %lld s; answering 2xx again", nbad,
 		    (long long)(now - since));
-	else if (!(ok && nfailed == 0) && nbad == 1)
-		log_msg("error", "ledger: storage unavailable: deliveries are "
-		    "answered 503 until a write succeeds; nothing partial is "
-		    "kept");
+	else if (note == DOWN)
+		log_msg("error", "ledger: storage unavailable (%s): deliveries "
+		    "are answered 503 until a write succeeds; nothing partial "
+		    "is kept", why);
+	else if (note == STILL)
+		log_msg("error", "ledger: storage still unavailable after %llu "
+		    "failed batches in %lld s (%s)", nbad,
+		    (long long)(now - since), why);
 	for (j = batch; j != NULL; j = next) {
 		next = j->next;
 		j->next = NULL;
