@@ -341,6 +341,32 @@ ledger_begin(struct ledger *lg)
 	return 0;
 }
 
+int
+ledger_probe(struct ledger *lg)
+{
+	char	sql[64];
+	int	v;
+
+	if (ledger_begin(lg) == -1)
+		return -1;
+	/* Rewriting the header with the value it has: a real page written
+	 * to the log and synced at commit, and no change to the ledger. */
+	if (user_version(lg->db, &v) == -1) {
+		keep_error(lg, "probe");
+		goto fail;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+	if (exec1(lg->db, sql) == -1) {
+		keep_error(lg, "probe");
+		goto fail;
+	}
+	return ledger_commit(lg);
+fail:
+	if (ledger_in_txn(lg))
+		exec1(lg->db, "ROLLBACK");
+	return -1;
+}
+
 const char *
 ledger_errmsg(const struct ledger *lg)
 {

@@ -98,10 +98,16 @@ int		 ledger_begin(struct ledger *lg);
  * back by itself after SQLITE_FULL or SQLITE_IOERR. */
 int		 ledger_commit(struct ledger *lg);
 
-/* Why the last ledger_begin() or ledger_commit() that returned -1, or
- * ledger_apply() that returned LEDGER_FAILED, failed, as SQLite said it
- * before the rollback. Valid until the next call on lg; owned by lg.
- * Writer thread only. */
+/* Write and commit a transaction that changes nothing (the header's
+ * user_version rewritten with its value), to learn whether storage takes
+ * writes again. 0, or -1 with the reason in ledger_errmsg(). Only the
+ * writer thread calls this, with no transaction open. */
+int		 ledger_probe(struct ledger *lg);
+
+/* Why the last ledger_begin(), ledger_commit() or ledger_probe() that
+ * returned -1, or ledger_apply() that returned LEDGER_FAILED, failed, as
+ * SQLite said it before the rollback. Valid until the next call on lg;
+ * owned by lg. Writer thread only. */
 const char	*ledger_errmsg(const struct ledger *lg);
 
 /* 1 while a transaction is open on lg, 0 once it has ended, including

@@ -64,7 +64,9 @@ void		 writer_stats(struct writer *w, unsigned long long *batches,
 /* 1 when the last batch committed with every event recorded, 0 while
  * storage is failing (full disk, read-only or failing file system); then
  * *since, if not NULL, is the Unix time of the first failed batch. It
- * turns 1 again with the first batch that commits. Thread-safe. */
+ * turns 1 again with the first batch that commits, or, with no delivery
+ * queued, the first probe write that does (the writer tries one every
+ * second while storage is failing). Thread-safe. */
 int		 writer_storage_ok(struct writer *w, int64_t *since);
 
 #endif

@@ -233,6 +233,46 @@ START_TEST(begin_after_open_transaction)
 }
 END_TEST
 
+/* The writer's probe: a committed transaction that changes nothing (same
+ * head, same tree, same schema version, the file verifies), and the next
+ * event chains on as if it had not been there. It also clears a
+ * transaction left open, as ledger_begin does. */
+START_TEST(probe_changes_nothing)
+{
+	struct ledger		*lg;
+	struct ledger_outcome	 out;
+	struct ledger_event	 e;
+	int64_t			 version;
+
+	ck_assert_ptr_nonnull(lg = ledger_open(db, LEDGER_READ_WRITE, err,
+	    sizeof(err)));
+	ck_assert_int_eq(ledger_probe(lg), 0);
+	check_matches_file(lg, 0);
+	e = capture(0);
+	ck_assert_int_eq(ledger_begin(lg), 0);
+	ck_assert_int_eq(ledger_apply(lg, &e, 1, &out), LEDGER_APPLIED);
+	ck_assert_int_eq(ledger_commit(lg), 0);
+	version = count("PRAGMA user_version");
+	ck_assert_int_gt(version, 0);
+	ck_assert_int_eq(ledger_probe(lg), 0);
+	ck_assert_int_eq(ledger_probe(lg), 0);
+	ck_assert_int_eq(count("PRAGMA user_version"), version);
+	ck_assert_int_eq(count("SELECT count(*) FROM receipts"), 1);
+	check_matches_file(lg, 1);
+	ck_assert_int_eq(sqlite3_exec(ledger_db(lg), "BEGIN", NULL, NULL,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(ledger_probe(lg), 0);
+	ck_assert_int_eq(ledger_in_txn(lg), 0);
+	e = capture(1);
+	ck_assert_int_eq(ledger_begin(lg), 0);
+	ck_assert_int_eq(ledger_apply(lg, &e, 1, &out), LEDGER_APPLIED);
+	ck_assert_int_eq(out.seq, 2);
+	ck_assert_int_eq(ledger_commit(lg), 0);
+	check_matches_file(lg, 2);
+	ledger_close(lg);
+}
+END_TEST
+
 struct waiter {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
@@ -329,6 +369,7 @@ make_suite(void)
 	tcase_add_test(tc, transaction_lost_mid_batch);
 	tcase_add_test(tc, begin_after_open_transaction);
 	tcase_add_test(tc, writer_reports_and_recovers);
+	tcase_add_test(tc, probe_changes_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

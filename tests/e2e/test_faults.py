@@ -55,6 +55,8 @@ LOAD_CYCLES = 8         # fault on, fault off, under load
 LOAD_ACKS = (10, 120)   # 2xx answers to await before each fault
 LOAD_REFUSALS = 5       # 503s to await while each fault lasts
 PHASE_LIMIT = 5.0       # seconds to await either
+PROBE_WATCH = 2.5       # seconds /healthz must stay 503 (probes every 1 s)
+PROBE_WAIT = 10.0       # seconds for the probe to find storage back
 LOAD_LIMIT = 40.0       # seconds for the load phase as a whole
 TMPFS_SIZE = "4m"
 # Under load the write-ahead log alone grows to 4 MB (1000 pages) before
@@ -167,10 +169,13 @@ def check_verify(t, db, n, label):
 
 
 def fault_flow(t, label, tmp, dbdir, fault_on, fault_off, env,
-               first_fails):
+               first_fails, probe_first=False):
     """Deliveries before, during and after a storage fault. first_fails:
     the first delivery after fault_on() must already be 503 (injection);
-    otherwise the fault shows once the disk's slack is used up."""
+    otherwise the fault shows once the disk's slack is used up.
+    probe_first: after the fault, no delivery until /healthz says 200,
+    which the writer's own probe write must bring about; otherwise the
+    first delivery after the fault is what finds storage back."""
     sec = hl.stripe_secret()
     config = hl.write_config(tmp, [hl.Endpoint("stripe", "stripe", [sec])],
                              database=os.path.join(dbdir, "ledger.db"))
@@ -234,7 +239,31 @@ def fault_flow(t, label, tmp, dbdir, fault_on, fault_off, env,
         t.eq(len(down), 1, "%s: the log says once that storage is "
              "unavailable" % label)
 
+        if probe_first:
+            # A negative can only be watched for a while: across two
+            # probe intervals the probe must not call storage back.
+            deadline = time.monotonic() + PROBE_WATCH
+            seen = []
+            while time.monotonic() < deadline:
+                seen.append(d.get("/healthz").status)
+                if seen[-1] != 503:
+                    break
+                time.sleep(0.1)
+            t.eq(sorted(set(seen)), [503], "%s: /healthz stays 503 while "
+                 "the fault lasts, the writer's probe writes fail (%d polls "
+                 "in %.1f s)" % (label, len(seen), PROBE_WATCH))
         fault_off()
+        if probe_first:
+            deadline = time.monotonic() + PROBE_WAIT
+            r = d.get("/healthz")
+            while r.status == 503 and time.monotonic() < deadline:
+                time.sleep(0.1)
+                r = d.get("/healthz")
+            expect(t, r, 200, {"status": "ok"}, "%s: storage is back, "
+                   "/healthz -> 200 ok within %.0f s with no delivery "
+                   "(the writer's probe)" % (label, PROBE_WAIT))
+            t.eq(hl.count(db, "ledger"), entries, "%s: the probe added no "
+                 "entry" % label)
         evt = s.new()
         expect(t, s.send(d, evt), 200, applied(evt, entries + 1),
                "%s: space is back, the next delivery -> 200 applied seq %d, "
@@ -341,13 +370,14 @@ def g_full_disk_tmpfs(t, tmp, mountable):
         fs.close()
 
 
-def shim_flow(t, label, tmp, what):
+def shim_flow(t, label, tmp, what, probe_first=False):
     if not have_shim(t, label):
         return
     t.diag("%s: method: faultfs.so injecting %s" % (label, what))
     sh = Shim(tmp, what)
     try:
-        fault_flow(t, label, tmp, sh.dir, sh.on, sh.off, sh.env, True)
+        fault_flow(t, label, tmp, sh.dir, sh.on, sh.off, sh.env, True,
+                   probe_first)
     finally:
         sh.close()
 
@@ -357,14 +387,14 @@ def g_full_disk_shim(t, tmp, mountable):
 
 
 def g_disk_error_shim(t, tmp, mountable):
-    shim_flow(t, "I/O error, shim", tmp, "EIO")
+    shim_flow(t, "I/O error, shim", tmp, "EIO", probe_first=True)
 
 
 def g_read_only_running(t, tmp, mountable):
     t.diag("read-only while running: a file system cannot be remounted "
            "read-only while the daemon has files on it open for writing; "
            "the shim stands in")
-    shim_flow(t, "read-only fs, shim", tmp, "EROFS")
+    shim_flow(t, "read-only fs, shim", tmp, "EROFS", probe_first=True)
 
 
 class Refusals(Load):
