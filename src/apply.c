@@ -610,8 +610,7 @@ ledger_apply(struct ledger *lg, const struct ledger_event *ev,
 	return out->result;
 fail:
 	/* Keep SQLite's reason before the rollback replaces it. */
-	snprintf(lg->last_error, sizeof(lg->last_error), "%s",
-	    sqlite3_errmsg(lg->db));
+	ledger_keep_error(lg, "event");
 	ledger_run(lg->stmt[ST_ROLLBACK_TO]);
 	ledger_run(lg->stmt[ST_RELEASE]);
 	ledger_restore_head(lg, &saved);

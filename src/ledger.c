@@ -309,13 +309,15 @@ ledger_head(const struct ledger *lg, unsigned char hash[DIGEST_SHA256_LEN])
 	return lg->head_seq;
 }
 
-/* Keep SQLite's reason for a failure of lg, before a rollback replaces
- * it; what names the step that failed. */
-static void
-keep_error(struct ledger *lg, const char *what)
+void
+ledger_keep_error(struct ledger *lg, const char *what)
 {
-	snprintf(lg->last_error, sizeof(lg->last_error), "%s: %s", what,
-	    sqlite3_errmsg(lg->db));
+	/* The extended code tells a failed write (778) from a failed fsync
+	 * (1034) or a full disk (13); the system's errno is not kept by
+	 * SQLite once the transaction has been rolled back. */
+	snprintf(lg->last_error, sizeof(lg->last_error), "%s: %s, SQLite "
+	    "code %d", what, sqlite3_errmsg(lg->db),
+	    sqlite3_extended_errcode(lg->db));
 }
 
 int
@@ -325,17 +327,17 @@ ledger_begin(struct ledger *lg)
 	 * open; without this every later BEGIN would fail for good. */
 	if (!sqlite3_get_autocommit(lg->db) &&
 	    exec1(lg->db, "ROLLBACK") == -1) {
-		keep_error(lg, "rollback");
+		ledger_keep_error(lg, "rollback");
 		return -1;
 	}
 	if (lg->head_seq < 0 && (load_head(lg) == -1 ||
 	    load_frontier(lg) == -1)) {
-		keep_error(lg, "reloading the head");
+		ledger_keep_error(lg, "reloading the head");
 		lg->head_seq = -1;
 		return -1;
 	}
 	if (exec1(lg->db, "BEGIN IMMEDIATE") == -1) {
-		keep_error(lg, "begin");
+		ledger_keep_error(lg, "begin");
 		return -1;
 	}
 	return 0;
@@ -352,12 +354,12 @@ ledger_probe(struct ledger *lg)
 	/* Rewriting the header with the value it has: a real page written
 	 * to the log and synced at commit, and no change to the ledger. */
 	if (user_version(lg->db, &v) == -1) {
-		keep_error(lg, "probe");
+		ledger_keep_error(lg, "probe");
 		goto fail;
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
 	if (exec1(lg->db, sql) == -1) {
-		keep_error(lg, "probe");
+		ledger_keep_error(lg, "probe");
 		goto fail;
 	}
 	return ledger_commit(lg);
@@ -391,7 +393,7 @@ ledger_commit(struct ledger *lg)
 	else if (exec1(lg->db, "COMMIT") == 0)
 		return 0;
 	else
-		keep_error(lg, "commit");
+		ledger_keep_error(lg, "commit");
 	if (ledger_in_txn(lg))
 		exec1(lg->db, "ROLLBACK");
 	/* The in-memory head and Merkle frontier describe entries that are

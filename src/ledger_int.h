@@ -58,6 +58,11 @@ int	ledger_run(sqlite3_stmt *st);
 void	ledger_respond(struct ledger_outcome *out, enum ledger_result r,
 	    int status, json_t *body);
 
+/* Keep SQLite's reason for the failure of a step of lg, with its extended
+ * result code, in lg->last_error before a rollback replaces it; what
+ * names the step. Writer thread only. */
+void	ledger_keep_error(struct ledger *lg, const char *what);
+
 void	ledger_save_head(const struct ledger *lg, struct ledger_head *h);
 void	ledger_restore_head(struct ledger *lg, const struct ledger_head *h);
 

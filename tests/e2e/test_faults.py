@@ -50,6 +50,11 @@ from test_money import charge_obj  # noqa: E402
 
 FAULTFS = os.path.join(hl.BUILDDIR, "tests", "faultfs.so")
 FILL_LIMIT = 3000       # deliveries to wait for a filled disk to show
+# What SQLite makes of each errno, as the outage's log line gives it: a
+# write or fsync that fails other than for space is an I/O error to it.
+REASONS = {"ENOSPC": "database or disk is full, SQLite code 13",
+           "EIO": "disk I/O error, SQLite code 778",
+           "EROFS": "disk I/O error, SQLite code 778"}
 LOAD_THREADS = 4
 LOAD_CYCLES = 8         # fault on, fault off, under load
 LOAD_ACKS = (10, 120)   # 2xx answers to await before each fault
@@ -169,10 +174,12 @@ def check_verify(t, db, n, label):
 
 
 def fault_flow(t, label, tmp, dbdir, fault_on, fault_off, env,
-               first_fails, probe_first=False):
+               first_fails, probe_first=False,
+               reason="database or disk is full, SQLite code 13"):
     """Deliveries before, during and after a storage fault. first_fails:
     the first delivery after fault_on() must already be 503 (injection);
     otherwise the fault shows once the disk's slack is used up.
+    reason: what the log line of the outage must say.
     probe_first: after the fault, no delivery until /healthz says 200,
     which the writer's own probe write must bring about; otherwise the
     first delivery after the fault is what finds storage back."""
@@ -238,6 +245,9 @@ def fault_flow(t, label, tmp, dbdir, fault_on, fault_off, env,
                     "ledger: storage unavailable")]
         t.eq(len(down), 1, "%s: the log says once that storage is "
              "unavailable" % label)
+        t.ok(len(down) == 1 and reason in down[0]["msg"], "%s: the log line "
+             "gives SQLite's reason, %r" % (label, reason),
+             ["lines: %r" % down])
 
         if probe_first:
             # A negative can only be watched for a while: across two
@@ -377,7 +387,7 @@ def shim_flow(t, label, tmp, what, probe_first=False):
     sh = Shim(tmp, what)
     try:
         fault_flow(t, label, tmp, sh.dir, sh.on, sh.off, sh.env, True,
-                   probe_first)
+                   probe_first, REASONS[what])
     finally:
         sh.close()
 
