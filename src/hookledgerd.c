@@ -128,6 +128,10 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit reached while appending must be an error the
+	 * writer answers 503 for (EFBIG), not a signal that kills the
+	 * daemon with requests in flight. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	if ((lg = ledger_open(cfg->database, LEDGER_READ_WRITE, err,
 	    sizeof(err))) == NULL) {

@@ -308,6 +308,14 @@ start_request(struct req *rq, const char *url, const char *method)
 	    strncmp(url, API_PREFIX, sizeof(API_PREFIX) - 1) == 0)
 		return start_api(rq, url, method);
 	if (!hook) {
+		if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0 &&
+		    !writer_storage_ok(rq->srv->writer, NULL)) {
+			rq->status = 503;
+			rq->code = "storage_unavailable";
+			rq->stage = STAGE_DONE;
+			return http_reply(rq->conn, 503, "{\"status\":"
+			    "\"storage_unavailable\"}", 0, NULL, 5);
+		}
 		if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0) {
 			rq->status = 200;
 			rq->code = "ok";
