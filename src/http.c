@@ -192,9 +192,12 @@ answer_paused(struct req *rq)
 	rq->status = 503;
 	rq->code = "paused";
 	rq->stage = STAGE_DONE;
-	return http_reply(rq->conn, 503, "{\"error\":\"paused\",\"message\":"
-	    "\"deliveries for this tenant are paused; nothing was recorded, "
-	    "retry later\"}", 0, NULL, PAUSE_RETRY_AFTER);
+	return http_reply(rq->conn, 503, rq->is_api ?
+	    "{\"error\":\"paused\",\"message\":\"writes for this tenant "
+	    "are paused; nothing was recorded, retry later\"}" :
+	    "{\"error\":\"paused\",\"message\":\"deliveries for this "
+	    "tenant are paused; nothing was recorded, retry later\"}", 0, NULL,
+	    PAUSE_RETRY_AFTER);
 }
 
 /* Card data (pan.h) in a signed body: 422, and the body is wiped now. */

@@ -91,7 +91,7 @@ pause_add(sqlite3 *db, const char *tenant, const char *reason, int64_t now,
 	}
 	return run(db, "INSERT INTO pauses (tenant, reason, paused_at) "
 	    "VALUES (?1, ?2, ?3) ON CONFLICT (tenant) DO UPDATE SET "
-	    "reason = excluded.reason, paused_at = excluded.paused_at",
+	    "reason = excluded.reason",
 	    tenant != NULL ? tenant : PAUSE_ALL, reason, now, err,
 	    errlen) == -1 ? -1 : 0;
 }
@@ -207,10 +207,43 @@ data_version(struct pause_watch *pw, int64_t *v)
 }
 
 static void
+log_change(const char *what, const char *tenant)
+{
+	log_json("info", what, json_pack("{s:s}", "tenant", tenant));
+}
+
+/* One log line per pause that took effect or was lifted between a and b
+ * (a NULL at start-up: every pause in b is news). Both are sorted. */
+static void
+log_changes(const struct pause_snapshot *a, const struct pause_snapshot *b)
+{
+	size_t	i = 0, j = 0, na = a != NULL ? a->n : 0;
+	int	c, all = a != NULL && a->all;
+
+	if (!all && b->all)
+		log_change("pause in effect", "*");
+	if (all && !b->all)
+		log_change("pause lifted", "*");
+	while (i < na || j < b->n) {
+		c = i == na ? 1 : j == b->n ? -1 :
+		    strcmp(a->tenants[i], b->tenants[j]);
+		if (c < 0)
+			log_change("pause lifted", a->tenants[i++]);
+		else if (c > 0)
+			log_change("pause in effect", b->tenants[j++]);
+		else
+			i++, j++;
+	}
+}
+
+static void
 publish(struct pause_watch *pw, struct pause_snapshot *s)
 {
 	struct pause_snapshot *old;
 
+	/* Only this thread publishes, so pw->snap is ours to read; logged
+	 * first, a change is in the log before any request can see it. */
+	log_changes(pw->snap, s);
 	pthread_mutex_lock(&pw->mu);
 	old = pw->snap;
 	pw->snap = s;
@@ -285,6 +318,7 @@ pause_watch_start(const char *path, char *err, size_t errlen)
 		    pw->db != NULL ? sqlite3_errmsg(pw->db) : "out of memory");
 		goto fail;
 	}
+	log_changes(NULL, pw->snap);
 	pthread_mutex_init(&pw->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

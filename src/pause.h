@@ -31,8 +31,8 @@
 int		 pause_reason_valid(const char *s);
 
 /* Pause tenant (NULL: every tenant) for reason (may be NULL), stamped
- * now; pausing again replaces the reason. db is read-write. 0, or -1 with
- * a line in err. */
+ * now; pausing again replaces the reason and keeps the first time. db is
+ * read-write. 0, or -1 with a line in err. */
 int		 pause_add(sqlite3 *db, const char *tenant, const char *reason,
 		    int64_t now, char *err, size_t errlen);
 

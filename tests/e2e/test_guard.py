@@ -93,6 +93,9 @@ def g_pause(t, tmp):
         r = run.stdwh("shop", s1, "msg_p1", captured("pay_p1"))
         expect(t, r, 503, PAUSED, "pause: a signed delivery to acme -> 503 "
                "paused with Retry-After", extra={"Retry-After": RETRY_AFTER})
+        t.eq(json.loads(r.body)["message"], "deliveries for this tenant "
+             "are paused; nothing was recorded, retry later",
+             "pause: the webhook's 503 says nothing was recorded")
         t.eq((hl.count(db, "ledger"), hl.count(db, "receipts")), (1, 1),
              "pause: the paused delivery left no ledger row or receipt")
         expect(t, run.stdwh("other", s2, "msg_g1", captured("pay_g1")), 200,
@@ -107,6 +110,9 @@ def g_pause(t, tmp):
         expect(t, r, 503, PAUSED, "pause: the API's POST payments of a "
                "paused tenant -> 503 paused",
                extra={"Retry-After": RETRY_AFTER})
+        t.eq(json.loads(r.body)["message"], "writes for this tenant are "
+             "paused; nothing was recorded, retry later",
+             "pause: the API's 503 speaks of writes, not deliveries")
         t.eq(hl.count(db, "expectations"), 0,
              "pause: no expectation was stored")
         r = run.d.get("/v1/tenants/acme/balances",
@@ -167,6 +173,14 @@ def g_pause(t, tmp):
         rc, out, _ = hl.run_verify(db)
         t.eq((rc, out.split(",")[0]), (0, "ok: 4 entries"),
              "pause: verify accepts the schema-5 ledger (exit 0)")
+        run.d.wait_log(lambda j: j.get("msg") == "pause lifted" and
+                       j.get("tenant") == "*")
+        changes = [(j["msg"], j["tenant"]) for j in run.d.log_json()
+                   if j.get("msg") in ("pause in effect", "pause lifted")]
+        t.eq(changes, [("pause in effect", "acme"), ("pause lifted", "acme"),
+                       ("pause in effect", "*"), ("pause lifted", "*")],
+             "pause: the daemon logs each pause as it takes effect and as "
+             "it is lifted, in order")
         line = run.d.wait_log(lambda j: j.get("code") == "paused")
         t.ok(line is not None and line.get("status") == 503 and
              line.get("endpoint") == "shop",
