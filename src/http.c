@@ -138,11 +138,19 @@ unescape(void *cls, struct MHD_Connection *conn, char *s)
 /* Request framing the daemon refuses, whatever libmicrohttpd accepts:
  * two Content-Length headers, or Content-Length with Transfer-Encoding
  * (request smuggling behind a proxy), and header values with a NUL or
- * another control byte. */
+ * another control byte. A signature header given twice is refused too:
+ * only the first would be read, and which one a proxy keeps first is
+ * not for the sender to choose. */
 struct framing {
 	int	 content_length;
 	int	 transfer_encoding;
 	int	 bad_value;
+	int	 signed_fields[4];
+};
+
+static const char *const signed_headers[4] = {
+	"Stripe-Signature", "webhook-id", "webhook-timestamp",
+	"webhook-signature"
 };
 
 static enum MHD_Result
@@ -157,6 +165,9 @@ framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
 	if (key != NULL &&
 	    strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
 		f->transfer_encoding++;
+	for (i = 0; key != NULL && i < 4; i++)
+		if (strcasecmp(key, signed_headers[i]) == 0)
+			f->signed_fields[i]++;
 	for (i = 0; value != NULL && i < value_size; i++)
 		if (((unsigned char)value[i] < 0x20 && value[i] != '\t') ||
 		    (unsigned char)value[i] == 0x7f)
@@ -167,9 +178,14 @@ framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
 static int
 framing_ok(struct MHD_Connection *conn)
 {
-	struct framing f = { 0, 0, 0 };
+	struct framing	f;
+	size_t		i;
 
+	memset(&f, 0, sizeof(f));
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_header, &f);
+	for (i = 0; i < 4; i++)
+		if (f.signed_fields[i] > 1)
+			return 0;
 	return f.content_length <= 1 && f.transfer_encoding <= 1 &&
 	    !(f.content_length && f.transfer_encoding) && !f.bad_value;
 }
@@ -305,8 +321,8 @@ start_request(struct req *rq, const char *url, const char *method)
 	}
 	if (!framing_ok(rq->conn))
 		return answer_error(rq, 400, "bad_request", "conflicting "
-		    "Content-Length or Transfer-Encoding headers, or a control "
-		    "byte in a header value");
+		    "Content-Length or Transfer-Encoding headers, a signature "
+		    "header given twice, or a control byte in a header value");
 	if (rq->srv->api != NULL &&
 	    strncmp(url, API_PREFIX, sizeof(API_PREFIX) - 1) == 0)
 		return start_api(rq, url, method);

@@ -1277,6 +1277,9 @@ def g_framing(t, tmp):
             ("a control byte in a header value",
              base + "X-Note: a\x01b\r\nContent-Length: %d\r\n\r\n" % len(b),
              b),
+            ("Stripe-Signature twice, both good",
+             base + "stripe-signature: %s\r\nContent-Length: %d\r\n\r\n"
+             % (sig, len(b)), b),
         ]
         for what, head, body in cases:
             r, _, note = hl.raw_exchange(port, head.encode("latin-1"),
@@ -1286,6 +1289,17 @@ def g_framing(t, tmp):
             else:
                 expect(t, r, 400, Err("bad_request"),
                        "framing: %s -> 400" % what)
+        # More signatures than are read: malformed, never a mismatch that
+        # depends on where the good one sits.
+        ts = hl.now()
+        good = hl.stripe_headers(sec, ts, b)["Stripe-Signature"]
+        many = good.replace(",v1=", "," + ",".join(["v1=" + "0" * 64] * 16)
+                            + ",v1=", 1)
+        r = run.d.post("/webhooks/stripe", b,
+                       {"Content-Type": "application/json",
+                        "Stripe-Signature": many})
+        expect(t, r, 401, Err("signature_malformed"), "framing: 17 v1 "
+               "signatures, the good one last -> 401 signature_malformed")
         head = base.replace("/webhooks/stripe ", "/webhooks/stripe%00x ")
         r, _, note = hl.raw_exchange(
             port, (head + "Content-Length: %d\r\n\r\n" % len(b)).encode(),
