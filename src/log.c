@@ -143,6 +143,32 @@ phone_at(const char *s, size_t len, size_t i, char d[PHONE_MAX + 1],
 	return n;
 }
 
+/* Secrets by their prefix: a Stripe signing secret or an API token that
+ * reached a string (a mistyped URL, a pasted header) keeps only its
+ * prefix. Returns the prefix's length when s[i] starts one. */
+static size_t
+secret_at(const char *s, size_t len, size_t i)
+{
+	static const char *const prefixes[] = { "whsec_", "hlt_" };
+	size_t	k, n;
+
+	if (i > 0 && is_alnum(s[i - 1]))
+		return 0;
+	for (k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
+		n = strlen(prefixes[k]);
+		if (len - i > n && memcmp(s + i, prefixes[k], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+static int
+is_secret_char(char c)
+{
+	return is_alnum(c) || c == '+' || c == '/' || c == '=' || c == '_' ||
+	    c == '-';
+}
+
 size_t
 log_mask(const char *s, size_t len, char *buf, size_t cap)
 {
@@ -153,6 +179,14 @@ log_mask(const char *s, size_t len, char *buf, size_t cap)
 	if (cap == 0)
 		return 0;
 	while (i < len) {
+		if ((s[i] == 'w' || s[i] == 'h') &&
+		    (n = secret_at(s, len, i)) > 0) {
+			puts_(&o, s + i, n);
+			puts_(&o, "***", 3);
+			for (i += n; i < len && is_secret_char(s[i]); i++)
+				;
+			continue;
+		}
 		/* An email address: find its '@' ahead in this word. */
 		for (at = i; at < len && is_local(s[at]); at++)
 			;
@@ -182,7 +216,7 @@ log_mask(const char *s, size_t len, char *buf, size_t cap)
 		do
 			put(&o, s[i++]);
 		while (i < len && is_local(s[i - 1]) && is_local(s[i]) &&
-		    s[i] != '+' && s[i] != '0');
+		    s[i] != '+' && s[i] != '0' && s[i] != 'w' && s[i] != 'h');
 	}
 	o.p[o.len] = '\0';
 	/* Digits only become '*': the length stays. */

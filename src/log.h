@@ -11,6 +11,7 @@
  *   phone   +44 7911 123489       ->  +44********89
  *           07911 123489          ->  07*******89
  *   PAN     4111 1111 1111 1111   ->  **** **** **** 1111
+ *   secret  whsec_MfKQ9r8G...     ->  whsec_***
  *
  * Event ids, Unix timestamps and other numbers stay readable: see
  * log_mask() for the exact rules.
@@ -45,7 +46,10 @@ void	log_msg(const char *level, const char *fmt, ...)
  *    digits in groups joined by single spaces or dashes (at least two
  *    groups, so that a bare 10-digit timestamp is not one); separators
  *    are dropped;
- *  - a PAN-like group (pan.h) keeps its last four digits.
+ *  - a PAN-like group (pan.h, pan_mask(): separators include . _ / + :)
+ *    keeps its last four digits;
+ *  - a Stripe signing secret (whsec_...) or an API token (hlt_...) keeps
+ *    only its prefix: whsec_***.
  * Returns the length written. Thread-safe.
  */
 size_t	log_mask(const char *s, size_t len, char *out, size_t cap);

@@ -42,11 +42,29 @@ pan_luhn(const char *d, size_t n)
  * in *end and its digits, up to PAN_MAX_DIGITS + 1 of them, in d. Returns
  * the number of digits in the group, which may exceed what d holds.
  */
+/* Whether c joins two digits into one group. A space or a dash always
+ * does. When masking (loose), so does one kind of punctuation per group,
+ * the first met: "4111.1111.1111.1111/4000/0566/..." is two groups, as a
+ * path writes two numbers, not one of 32 digits. */
+static int
+joins(char c, int loose, char *punct)
+{
+	if (c == ' ' || c == '-')
+		return 1;
+	if (!loose || (c != '.' && c != '_' && c != '/' && c != '+' &&
+	    c != ':'))
+		return 0;
+	if (*punct == '\0')
+		*punct = c;
+	return *punct == c;
+}
+
 static size_t
 group(const char *s, size_t len, size_t i, char d[PAN_MAX_DIGITS + 1],
-    size_t *end)
+    size_t *end, int loose)
 {
-	size_t n = 0;
+	size_t	n = 0;
+	char	punct = '\0';
 
 	for (;;) {
 		if (n <= PAN_MAX_DIGITS)
@@ -55,9 +73,10 @@ group(const char *s, size_t len, size_t i, char d[PAN_MAX_DIGITS + 1],
 		i++;
 		if (i < len && is_digit(s[i]))
 			continue;
-		/* One space or dash joins two digits; nothing else does. */
-		if (i + 1 < len && (s[i] == ' ' || s[i] == '-') &&
-		    is_digit(s[i + 1])) {
+		/* One space or dash joins two digits; when masking, so does
+		 * any punctuation a path or an id may carry. */
+		if (i + 1 < len && is_digit(s[i + 1]) &&
+		    joins(s[i], loose, &punct)) {
 			i++;
 			continue;
 		}
@@ -102,7 +121,7 @@ pan_in_text(const char *s, size_t len)
 			i++;
 			continue;
 		}
-		n = group(s, len, i, d, &end);
+		n = group(s, len, i, d, &end, 0);
 		if (qualifies(d, n) && standalone(s, len, i, end))
 			return 1;
 		i = end;
@@ -121,7 +140,7 @@ pan_mask(char *s, size_t len)
 			i++;
 			continue;
 		}
-		n = group(s, len, i, d, &end);
+		n = group(s, len, i, d, &end, 1);
 		if (qualifies(d, n) && standalone(s, len, i, end)) {
 			for (j = i, seen = 0; j < end; j++)
 				if (is_digit(s[j]) && seen++ < n - 4)

@@ -40,7 +40,9 @@ int	pan_in_json(json_t *root, const unsigned char *raw, size_t len);
 
 /* Overwrite every digit of each PAN-like group in s[0..len) with '*',
  * except its last four, in place; returns how many groups were masked.
- * Thread-safe. */
+ * Masking is looser than refusing: digits may also be joined by one '.',
+ * '_', '/', '+' or ':' (one of these kinds per group), as a path or an
+ * id may write them. Thread-safe. */
 size_t	pan_mask(char *s, size_t len);
 
 #endif

@@ -75,6 +75,34 @@ START_TEST(test_pan)
 	ck_assert_str_eq(mask("4111 1111 1111 1111"), "**** **** **** 1111");
 	ck_assert_str_eq(mask("n=4111111111111111;"), "n=************1111;");
 	ck_assert_str_eq(mask("4111111111111112"), "4111111111111112");
+	/* Punctuation a path or an id may carry joins the digits too. */
+	ck_assert_str_eq(mask("/a/4111.1111.1111.1111"),
+	    "/a/****.****.****.1111");
+	ck_assert_str_eq(mask("/a/4111_1111_1111_1111"),
+	    "/a/****_****_****_1111");
+	ck_assert_str_eq(mask("/a/4111/1111/1111/1111"),
+	    "/a/****/****/****/1111");
+	ck_assert_str_eq(mask("4111+1111+1111+1111"), "****+****+****+1111");
+	ck_assert_str_eq(mask("4111:1111:1111:1111"), "****:****:****:1111");
+	ck_assert_str_eq(mask("msg_4242424242424242"), "msg_************4242");
+	/* Two separators in a row still end a group. */
+	ck_assert_str_eq(mask("4111..1111..1111..1111"),
+	    "4111..1111..1111..1111");
+}
+END_TEST
+
+START_TEST(test_secrets)
+{
+	ck_assert_str_eq(mask("/webhooks/whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+	    "/webhooks/whsec_***");
+	ck_assert_str_eq(mask("whsec_abc+/= tail"), "whsec_*** tail");
+	ck_assert_str_eq(mask("token hlt_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_xyzw."),
+	    "token hlt_***.");
+	/* Inside a word it is not a prefix. */
+	ck_assert_str_eq(mask("awhsec_x"), "awhsec_x");
+	ck_assert_str_eq(mask("shlt_x"), "shlt_x");
+	ck_assert_str_eq(mask("whsec"), "whsec");
+	ck_assert_str_eq(mask("whole hlt"), "whole hlt");
 }
 END_TEST
 
@@ -178,6 +206,7 @@ make_suite(void)
 	tcase_add_test(tc, test_phone);
 	tcase_add_test(tc, test_readable);
 	tcase_add_test(tc, test_pan);
+	tcase_add_test(tc, test_secrets);
 	tcase_add_test(tc, test_truncates);
 	tcase_add_test(tc, test_log_json_masks_every_string);
 	tcase_add_test(tc, test_log_msg_masks);

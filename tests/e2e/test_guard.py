@@ -315,6 +315,13 @@ def g_logs(t, tmp):
         t.eq(r.status, 404, "logs: POST to a phone number -> 404")
         r = run.d.get("/webhooks/4111111111111111")
         t.eq(r.status, 404, "logs: GET of a card number path -> 404")
+        r = run.d.get("/x/4111.1111.1111.1111/4000%2F0566%2F5566%2F5556")
+        t.eq(r.status, 404, "logs: GET of a path with dotted and %2F-joined "
+             "card numbers -> 404")
+        r = run.d.post("/webhooks/" + s1, b"{}",
+                       {"Content-Type": "application/json"})
+        t.eq(r.status, 404, "logs: POST to a URL holding the endpoint's "
+             "secret -> 404")
         raw = card_body(b'"card":"4111 1111 1111 1111"', 1)
         r = run.stdwh("shop", s1, "msg_l1", None, raw=raw)
         expect(t, r, 422, Err("card_data"), "logs: a card body -> 422")
@@ -340,6 +347,14 @@ def g_logs(t, tmp):
                  j.get("code") == "unknown_endpoint")
         t.eq(c and c.get("path"), "/webhooks/************1111",
              "logs: the card-number path is logged masked")
+        f = line(lambda j: str(j.get("path", "")).startswith("/x/"))
+        t.eq(f and f.get("path"), "/x/****.****.****.1111/"
+             "****/****/****/5556", "logs: dotted and %2F-joined card "
+             "numbers in a path are logged masked")
+        g = line(lambda j: j.get("method") == "POST" and
+                 str(j.get("path", "")).startswith("/webhooks/whsec_"))
+        t.eq(g and g.get("path"), "/webhooks/whsec_***", "logs: a secret "
+             "in a path is logged as whsec_***")
         d = line(lambda j: j.get("code") == "card_data")
         t.eq(d and {k: d.get(k) for k in ("method", "path", "endpoint",
                                           "status", "code")},
@@ -354,6 +369,7 @@ def g_logs(t, tmp):
         text = run.d.stderr_text()
         leaked = [s for s in ("jane.doe", "example.com", "447911123489",
                               "4111111111111111", "4111 1111",
+                              "4111.1111", "0566", s1[6:],
                               "webhook-signature", "v1,") if s in text]
         t.eq(leaked, [], "logs: neither the email, the phone, the card "
              "digits nor a signature appear in the log")
