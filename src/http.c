@@ -59,6 +59,7 @@ struct http_server {
 };
 
 enum req_stage {
+	STAGE_HEAD,		/* body-less: answered on the next call */
 	STAGE_BODY,		/* reading the body */
 	STAGE_QUEUED,		/* suspended, waiting for the writer */
 	STAGE_ANSWER,		/* resumed with an outcome to send */
@@ -285,6 +286,30 @@ start_api(struct req *rq, const char *url, const char *method)
 	return MHD_YES;
 }
 
+/* GET or HEAD /healthz: 200 while the ledger takes writes, 503 while
+ * storage fails (a load balancer then sends elsewhere). */
+static enum MHD_Result
+answer_health(struct req *rq, const char *method)
+{
+	rq->stage = STAGE_DONE;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		rq->status = 405;
+		rq->code = "method_not_allowed";
+		return http_reply(rq->conn, 405, "{\"error\":"
+		    "\"method_not_allowed\",\"message\":\"the health check "
+		    "answers GET and HEAD\"}", 0, "GET, HEAD", 0);
+	}
+	if (!writer_storage_ok(rq->srv->writer, NULL)) {
+		rq->status = 503;
+		rq->code = "storage_unavailable";
+		return http_reply(rq->conn, 503, "{\"status\":"
+		    "\"storage_unavailable\"}", 0, NULL, 5);
+	}
+	rq->status = 200;
+	rq->code = "ok";
+	return http_reply(rq->conn, 200, "{\"status\":\"ok\"}", 0, NULL, 0);
+}
+
 static enum MHD_Result
 start_request(struct req *rq, const char *url, const char *method)
 {
@@ -327,21 +352,8 @@ start_request(struct req *rq, const char *url, const char *method)
 	    strncmp(url, API_PREFIX, sizeof(API_PREFIX) - 1) == 0)
 		return start_api(rq, url, method);
 	if (!hook) {
-		if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0 &&
-		    !writer_storage_ok(rq->srv->writer, NULL)) {
-			rq->status = 503;
-			rq->code = "storage_unavailable";
-			rq->stage = STAGE_DONE;
-			return http_reply(rq->conn, 503, "{\"status\":"
-			    "\"storage_unavailable\"}", 0, NULL, 5);
-		}
-		if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0) {
-			rq->status = 200;
-			rq->code = "ok";
-			rq->stage = STAGE_DONE;
-			return http_reply(rq->conn, 200, "{\"status\":\"ok\"}",
-			    0, NULL, 0);
-		}
+		if (strcmp(url, "/healthz") == 0)
+			return answer_health(rq, method);
 		return answer_error(rq, 404, "not_found", "no such resource");
 	}
 	if (rq->ep == NULL)
@@ -622,9 +634,28 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		log_safe(rq->method, sizeof(rq->method), method);
 		log_safe(rq->path, sizeof(rq->path), url);
 		*req_cls = rq;
+		/* libmicrohttpd 0.9.75 closes the connection after a response
+		 * queued on this first call, lest an upload follow. A GET (or
+		 * any request but a POST) that declares no body is answered on
+		 * the next call instead, so a poller's connection stays open. */
+		if (strcmp(method, "POST") != 0 &&
+		    header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING) == NULL &&
+		    declared_length(rq) <= 0) {
+			rq->stage = STAGE_HEAD;
+			return MHD_YES;
+		}
 		return start_request(rq, url, method);
 	}
 	switch (rq->stage) {
+	case STAGE_HEAD:
+		if (*upload_data_size != 0) {
+			/* Bytes libmicrohttpd framed as a body after all. */
+			rq->stage = STAGE_DONE;
+			*upload_data_size = 0;
+			return answer_error(rq, 400, "bad_request", "a body "
+			    "without Content-Length or Transfer-Encoding");
+		}
+		return start_request(rq, url, method);
 	case STAGE_BODY:
 		if (*upload_data_size == 0)
 			return rq->is_api ? finish_api(rq) : finish_body(rq);

@@ -139,7 +139,8 @@ http_admit(struct http_admit *ad, struct MHD_Connection *conn,
 	if (nfields > ad->cfg->max_headers)
 		return HTTP_ADMIT_HEADERS;
 
-	if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0)
+	if (strcmp(url, "/healthz") == 0 && (strcmp(method, "GET") == 0 ||
+	    strcmp(method, "HEAD") == 0))
 		return HTTP_ADMIT_PASS;
 	nkeys = route_keys(ad->cfg, url, keys, kinds);
 	if ((ci = MHD_get_connection_info(conn,

@@ -1250,6 +1250,43 @@ def g_headers(t, tmp):
                  p)
 
 
+def g_keepalive(t, tmp):
+    """GET answers keep the connection open (a poller or a load
+    balancer's health check reuses it); /healthz answers GET and HEAD
+    and refuses the rest with 405 and Allow."""
+    sec = hl.stdwh_secret()
+    ep = hl.Endpoint("shop", "standard-webhooks", [sec])
+    with Run(t, "keep-alive", tmp, [ep]) as run:
+        c = http.client.HTTPConnection(hl.HOST, run.d.port, timeout=5)
+        got = []
+        for path in ("/healthz", "/healthz", "/nope", "/healthz"):
+            c.request("GET", path)
+            r = c.getresponse()
+            got.append((r.status, r.read(), r.getheader("Connection"),
+                        r.getheader("Cache-Control")))
+        sock_alive = c.sock is not None
+        c.request("HEAD", "/healthz")
+        r = c.getresponse()
+        head = (r.status, r.read(), r.getheader("Content-Type"))
+        c.close()
+        ok = (200, b'{"status":"ok"}', None, "no-store")
+        t.eq(got[0], ok, "keep-alive: GET /healthz -> 200 ok, no "
+             "Connection: close")
+        t.eq(got[1:], [ok, (404, b'{"error":"not_found","message":"no such '
+                                 b'resource"}', None, "no-store"), ok],
+             "keep-alive: three more GETs on the same connection are "
+             "answered, none closing it")
+        t.ok(sock_alive, "keep-alive: the client's connection is still "
+             "open after four answers")
+        t.eq(head, (200, b"", "application/json"), "keep-alive: HEAD "
+             "/healthz -> 200 with headers and no body")
+        r = run.d.post("/healthz", b"{}", {"Content-Type": "application/json"})
+        t.eq((r.status, r.json, r.header("Allow")),
+             (405, {"error": "method_not_allowed", "message": "the health "
+                    "check answers GET and HEAD"}, "GET, HEAD"),
+             "keep-alive: POST /healthz -> 405 with Allow: GET, HEAD")
+
+
 # ---------------------------------------------------------------- main
 
 def g_framing(t, tmp):
@@ -1389,6 +1426,7 @@ GROUPS = [
     ("logs", g_logs),
     ("security headers", g_headers),
     ("request framing", g_framing),
+    ("keep-alive and health", g_keepalive),
     ("shutdown under load", g_shutdown),
 ]
 
