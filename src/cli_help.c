@@ -13,8 +13,9 @@
 #define LEDGER	(CLI_BIT(CLI_DB) | CLI_BIT(CLI_CONFIG))
 #define DB_OPTS \
 	"  --db FILE        the ledger database (hookledgerd creates it)\n" \
-	"  --config FILE    or: hookledgerd's config, for its database path;\n" \
-	"                   then --tenant must be a tenant it names\n"
+	"  --config FILE    or: hookledgerd's config, for its database path\n"
+#define CONFIG_TENANT \
+	"                   (with --config: a tenant that config names)\n"
 #define EXIT_IO		"  2  usage error, no such ledger, or I/O error\n"
 
 static const char *const opt_names[CLI_NOPTS] = {
@@ -44,6 +45,7 @@ static const struct cli_command commands[] = {
 	  "Register what a payment should be, before the customer pays.\n\n"
 	  DB_OPTS
 	  "  --tenant T       the merchant\n"
+	  CONFIG_TENANT
 	  "  --payment REF    the provider's payment id, such as pi_...\n"
 	  "  --amount N       minor units: 1050 is 10.50 USD\n"
 	  "  --currency XXX   ISO 4217 code\n"
@@ -60,6 +62,7 @@ static const struct cli_command commands[] = {
 	  "on stdout; only its SHA-256 is stored.\n\n"
 	  DB_OPTS
 	  "  --tenant T       the merchant\n"
+	  CONFIG_TENANT
 	  "  --scope S        payments:write (POST payments) or ledger:read\n",
 	  "  0  created\n" EXIT_IO,
 	  LEDGER | CLI_BIT(CLI_TENANT) | CLI_BIT(CLI_SCOPE) },
@@ -69,6 +72,7 @@ static const struct cli_command commands[] = {
 	  "scope and creation time. A token's text is never stored or shown.\n\n"
 	  DB_OPTS
 	  "  --tenant T       only this merchant's tokens\n"
+	  CONFIG_TENANT
 	  "  --json           as a JSON array\n",
 	  "  0  listed (maybe none)\n" EXIT_IO,
 	  LEDGER | CLI_BIT(CLI_TENANT) | CLI_BIT(CLI_JSON) },
@@ -88,6 +92,7 @@ static const struct cli_command commands[] = {
 	  "Every account's balance per currency, summed from the postings.\n\n"
 	  DB_OPTS
 	  "  --tenant T       the merchant\n"
+	  CONFIG_TENANT
 	  "  --at TIME        as of the event time TIME: Unix seconds or\n"
 	  "                   YYYY-MM-DDTHH:MM:SSZ\n"
 	  "  --json           as JSON\n",
@@ -98,6 +103,7 @@ static const struct cli_command commands[] = {
 	  "Events that broke a rule, and captures that do not count as paid.\n\n"
 	  DB_OPTS
 	  "  --tenant T       only this merchant's\n"
+	  CONFIG_TENANT
 	  "  --json           as JSON\n",
 	  "  0  printed (maybe none)\n" EXIT_IO,
 	  LEDGER | CLI_BIT(CLI_TENANT) | CLI_BIT(CLI_JSON) },
@@ -177,6 +183,7 @@ static const struct cli_command commands[] = {
 	  DB_OPTS
 	  "  --date DAY       the day (default: yesterday)\n"
 	  "  --tenant T       only this merchant\n"
+	  CONFIG_TENANT
 	  "  --settlement FILE  the provider's file to match; needs --tenant\n"
 	  "  --out DIR        write JSON, text and HTML reports there\n"
 	  "  --json           print the JSON report\n",
@@ -191,6 +198,7 @@ static const struct cli_command commands[] = {
 	  "writes 503 \"paused\" (every tenant's without --tenant).\n\n"
 	  DB_OPTS
 	  "  --tenant T       the merchant to pause\n"
+	  CONFIG_TENANT
 	  "  --reason TEXT    why, up to 200 printable ASCII characters\n"
 	  "  --list           show the pauses instead\n"
 	  "  --json           with --list: as JSON\n",
@@ -202,7 +210,8 @@ static const struct cli_command commands[] = {
 	  "Lift the tenant's pause (without --tenant: the every-tenant pause;\n"
 	  "tenants paused on their own stay paused).\n\n"
 	  DB_OPTS
-	  "  --tenant T       the merchant to resume\n",
+	  "  --tenant T       the merchant to resume\n"
+	  CONFIG_TENANT,
 	  "  0  resumed, or it was not paused\n" EXIT_IO,
 	  LEDGER | CLI_BIT(CLI_TENANT) },
 };

@@ -7,6 +7,7 @@
  * looks every presented token up in the database, refuses it from its
  * next request on.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,7 +101,8 @@ cli_token_revoke(const struct opts *o)
 {
 	struct ledger	*lg;
 	char		 err[256], tenant[CONFIG_NAME_MAX + 1], scope[16];
-	int		 rc;
+	char		 id[TOKEN_ID_LEN + 1];
+	int		 rc, i;
 
 	if (o->id == NULL)
 		return cli_usage(o, "--id is required");
@@ -121,7 +123,10 @@ cli_token_revoke(const struct opts *o)
 		    "them)", o->id);
 		return EXIT_USAGE;
 	}
-	printf("revoked token %.*s (tenant %s, scope %s): hookledgerd refuses "
-	    "it from its next request\n", TOKEN_ID_LEN, o->id, tenant, scope);
+	for (i = 0; i < TOKEN_ID_LEN; i++)	/* token list's spelling */
+		id[i] = (char)tolower((unsigned char)o->id[i]);
+	id[TOKEN_ID_LEN] = '\0';
+	printf("revoked token %s (tenant %s, scope %s): hookledgerd refuses "
+	    "it from its next request\n", id, tenant, scope);
 	return EXIT_SUCCESS;
 }
