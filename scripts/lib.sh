@@ -8,6 +8,9 @@ HL_BUILD="$HL_ROOT/build"
 HL_PACKAGES="build-essential autoconf automake pkg-config
 	libmicrohttpd-dev libsqlite3-dev libsodium-dev libssl-dev
 	libjansson-dev check python3 openssl curl sqlite3 tzdata"
+# The configure flags of build/: scripts/run and scripts/test share them,
+# so that switching between the two never reconfigures and rebuilds.
+HL_CONFIGURE_FLAGS="--enable-werror"
 # What scripts/fuzz adds: clang and its libFuzzer runtime.
 HL_FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
@@ -33,8 +36,10 @@ hl_install_deps() {
 	    hl_die "apt-get install failed"
 }
 
-# hl_build [configure options...]: bootstrap, configure and make in build/.
+# hl_build [configure options...]: bootstrap, configure and make in build/
+# (default options: $HL_CONFIGURE_FLAGS).
 hl_build() {
+	[ $# -gt 0 ] || set -- $HL_CONFIGURE_FLAGS
 	cd "$HL_ROOT" || exit 1
 	if [ ! -x configure ] || [ configure.ac -nt configure ] ||
 	    [ Makefile.am -nt Makefile.in ]; then

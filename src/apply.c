@@ -686,7 +686,7 @@ ledger_expect(struct ledger *lg, const struct ledger_api_key *key,
 	int		 own_txn = key == NULL;
 
 	memset(out, 0, sizeof(*out));
-	if (lg->mode != LEDGER_READ_WRITE)
+	if (lg->mode == LEDGER_READ_ONLY)
 		goto failed;
 	if (own_txn && ledger_begin(lg) == -1)
 		goto failed;

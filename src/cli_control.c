@@ -37,7 +37,7 @@ list(const struct opts *o)
 	a = pause_list(ledger_db(lg), err, sizeof(err));
 	ledger_close(lg);
 	if (a == NULL) {
-		fprintf(stderr, "hookledger: %s\n", err);
+		cli_error(o, "%s", err);
 		return EXIT_USAGE;
 	}
 	if (o->json)
@@ -91,7 +91,7 @@ pause_or_resume(const char *cmd, const struct opts *o)
 	char		 err[256];
 	int		 rc, all_paused = 0;
 
-	if ((lg = open_db(o, LEDGER_READ_WRITE, NULL)) == NULL)
+	if ((lg = open_db(o, LEDGER_READ_WRITE_EXISTING, NULL)) == NULL)
 		return EXIT_USAGE;
 	if (strcmp(cmd, "pause") == 0) {
 		rc = pause_add(ledger_db(lg), o->tenant, o->reason,
@@ -130,7 +130,7 @@ pause_or_resume(const char *cmd, const struct opts *o)
 	}
 	ledger_close(lg);
 	if (rc < 0) {
-		fprintf(stderr, "hookledger: %s\n", err);
+		cli_error(o, "%s", err);
 		return EXIT_USAGE;
 	}
 	return EXIT_SUCCESS;
@@ -141,21 +141,15 @@ cli_control_run(const char *cmd, const struct opts *o)
 {
 	if (o->tenant != NULL && cli_need_tenant(o) == -1)
 		return EXIT_USAGE;
-	if (o->list) {
-		if (strcmp(cmd, "pause") != 0 || o->tenant != NULL ||
-		    o->reason != NULL) {
-			fprintf(stderr, "hookledger: --list goes alone: "
-			    "hookledger pause --list\n");
-			return EXIT_USAGE;
-		}
+	if (o->list && (o->tenant != NULL || o->reason != NULL))
+		return cli_usage(o, "--list goes alone: hookledger pause "
+		    "--list");
+	if (o->list)
 		return list(o);
-	}
-	if (o->reason != NULL && (strcmp(cmd, "pause") != 0 ||
-	    !pause_reason_valid(o->reason))) {
-		fprintf(stderr, "hookledger: --reason belongs to pause and is "
-		    "at most %d printable ASCII characters\n",
-		    PAUSE_REASON_MAX);
-		return EXIT_USAGE;
-	}
+	if (o->json)
+		return cli_usage(o, "--json goes with --list");
+	if (o->reason != NULL && !pause_reason_valid(o->reason))
+		return cli_usage(o, "--reason is at most %d printable ASCII "
+		    "characters", PAUSE_REASON_MAX);
 	return pause_or_resume(cmd, o);
 }

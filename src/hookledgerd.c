@@ -104,6 +104,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_FAILURE;
 	}
+	/* A daemon without endpoints would receive nothing: most likely the
+	 * wrong file, or one whose sections were lost. Refused at start-up
+	 * and by --check-config alike, before the ledger is touched. */
+	if (cfg->nendpoints == 0) {
+		fprintf(stderr, "%s: no [endpoint] section\n", path);
+		config_free(cfg);
+		return EXIT_FAILURE;
+	}
 	/* The signing key is read here too, so that --check-config refuses
 	 * what the daemon would refuse at start-up. */
 	if (check_only && (cw = cpwriter_new(cfg, err, sizeof(err))) == NULL &&

@@ -184,12 +184,38 @@ immutable_uri(const char *path, char *uri, size_t urilen)
 	return 1;
 }
 
+/* 0 when the open file is a ledger of exactly this build's schema
+ * version; -1 with a line in err. */
+static int
+check_current(struct ledger *lg, const char *path, char *err, size_t errlen)
+{
+	int v;
+
+	if (user_version(lg->db, &v) == -1) {
+		errf(err, errlen, path, "not a readable SQLite database",
+		    lg->db);
+		return -1;
+	}
+	if (v == 0)
+		snprintf(err, errlen, "%s: not a hookledger ledger (schema "
+		    "version 0)", path);
+	else if (v < LEDGER_SCHEMA_VERSION)
+		snprintf(err, errlen, "%s: schema version %d is older than this "
+		    "build's %d; start hookledgerd on it once to upgrade it",
+		    path, v, LEDGER_SCHEMA_VERSION);
+	else if (v > LEDGER_SCHEMA_VERSION)
+		snprintf(err, errlen, "%s: schema version %d is newer than this "
+		    "build knows (%d)", path, v, LEDGER_SCHEMA_VERSION);
+	return v == LEDGER_SCHEMA_VERSION ? 0 : -1;
+}
+
 struct ledger *
 ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 {
 	struct ledger	*lg;
 	char		 uri[3 * 4096 + 32];
 	const char	*name = path;
+	struct stat	 sb;
 	int		 flags, i, v;
 
 	if ((lg = calloc(1, sizeof(*lg))) == NULL) {
@@ -197,10 +223,20 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 		return NULL;
 	}
 	lg->mode = mode;
-	if (mode == LEDGER_READ_WRITE && writable(path, err, errlen) == -1)
+	/* Only the daemon creates a ledger: a mistyped path given to the
+	 * command must not become a new, empty one. */
+	if (mode != LEDGER_READ_WRITE && stat(path, &sb) == -1 &&
+	    errno == ENOENT) {
+		snprintf(err, errlen, "%s: no such ledger (only hookledgerd "
+		    "creates one)", path);
+		goto fail;
+	}
+	if (mode != LEDGER_READ_ONLY && writable(path, err, errlen) == -1)
 		goto fail;
 	flags = SQLITE_OPEN_NOMUTEX | (mode == LEDGER_READ_WRITE ?
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : mode ==
+	    LEDGER_READ_WRITE_EXISTING ? SQLITE_OPEN_READWRITE :
+	    SQLITE_OPEN_READONLY);
 	if (mode == LEDGER_READ_ONLY && immutable_uri(path, uri, sizeof(uri))) {
 		name = uri;
 		flags |= SQLITE_OPEN_URI;
@@ -250,6 +286,12 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 		}
 		return lg;
 	}
+	/* The command writes only to a ledger the daemon made and brought
+	 * to this schema: it checks before changing anything, even the
+	 * journal mode, and leaves migrations to the daemon. */
+	if (mode == LEDGER_READ_WRITE_EXISTING &&
+	    check_current(lg, path, err, errlen) == -1)
+		goto fail;
 	/* WAL lets readers (verify, reports) run beside the writer; FULL
 	 * makes every commit durable before a 2xx is sent. */
 	if (exec1(lg->db, "PRAGMA journal_mode = WAL") == -1 ||

@@ -22,7 +22,9 @@
 
 enum ledger_mode {
 	LEDGER_READ_ONLY,
-	LEDGER_READ_WRITE		/* creates and migrates the file */
+	LEDGER_READ_WRITE,		/* creates and migrates the file */
+	LEDGER_READ_WRITE_EXISTING	/* the CLI's writes: never creates,
+					   never migrates */
 };
 
 /* One verified event, handed to ledger_apply(). Strings are borrowed. */
@@ -69,14 +71,18 @@ struct ledger_outcome {
 
 struct ledger;
 
-/* Open path. LEDGER_READ_WRITE creates the file if needed, sets WAL mode,
- * synchronous=FULL and defensive mode, and applies pending migrations;
- * LEDGER_READ_WRITE refuses a file or directory this process cannot
- * write (a read-only mount, say) instead of opening it read-only.
- * LEDGER_READ_ONLY opens with SQLITE_OPEN_READONLY and checks that the
- * schema version is one this build knows; on a file system mounted
- * read-only, with no write-ahead log beside the file, it opens the file
- * as immutable (SQLite could not create its -shm index there).
+/* Open path. LEDGER_READ_WRITE (the daemon) creates the file if needed,
+ * sets WAL mode, synchronous=FULL and defensive mode, and applies pending
+ * migrations; LEDGER_READ_WRITE_EXISTING (the command's writes) does the
+ * same to a file that must already be a ledger of exactly this build's
+ * schema version: it never creates a file and never migrates one. Both
+ * refuse a file or directory this process cannot write (a read-only
+ * mount, say) instead of opening it read-only. LEDGER_READ_ONLY opens
+ * with SQLITE_OPEN_READONLY and checks that the schema version is one
+ * this build knows; on a file system mounted read-only, with no
+ * write-ahead log beside the file, it opens the file as immutable
+ * (SQLite could not create its -shm index there). A missing file is
+ * "PATH: no such ledger ..." in every mode but LEDGER_READ_WRITE.
  * Returns NULL with one line in err on failure. The handle is not
  * thread-safe: one thread uses it. */
 struct ledger	*ledger_open(const char *path, enum ledger_mode mode,

@@ -336,7 +336,8 @@ def g_keys(t, tmp, st):
          "keygen: the refused run left both files as they were")
     t.run(cli("keygen", "--name", KEY_NAME), 2, "",
           "keygen: without --out -> exit 2 with its usage",
-          err="usage: hookledger keygen --out PREFIX [--name NAME]\n")
+          err="hookledger keygen: --out is required (see hookledger keygen "
+          "--help)\n")
 
     other = os.path.join(tmp, "other")
     t.run(cli("keygen", "--out", other, "--name", KEY_NAME), 0,
@@ -516,8 +517,8 @@ def g_checkpoint_cli(t, tmp, st):
          [res])
     t.run(cli("verify", "--db", db, "--checkpoint", cp), 2, "",
           "checkpoint: verify --checkpoint without --pubkey -> exit 2",
-          err="hookledger: --pubkey FILE is required to check a "
-          "signature\n")
+          err="hookledger verify: --pubkey FILE is required to check a "
+          "signature (see hookledger verify --help)\n")
     bad = os.path.join(tmp, "bad.db")
     shutil.copy(db, bad)
     a = Attacker(bad)
@@ -675,10 +676,16 @@ def g_proofs(t, tmp, st):
     t.run(cli("check-proof", "--proof", pf, "--pubkey", pub, cwd=pdir), 0,
           ok_line, "check-proof: valid without the database (exit 0)",
           err="")
-    t.run(cli("prove", "--db", db, "--seq", "6", "--checkpoint", cp5), 1,
-          "", "prove: entry 6 is not under the checkpoint of 5 -> exit 1",
-          err="hookledger: entry 6 is not in the checkpoint's tree of 5 "
-          "entries\n")
+    t.run(cli("prove", "--db", db, "--seq", "6", "--checkpoint", cp5), 2,
+          "", "prove: entry 6 is not under the checkpoint of 5 -> exit 2 "
+          "(a usage error, not tampering)",
+          err="hookledger prove: --seq 6: the checkpoint covers 5 entries; "
+          "sign a newer one (see hookledger prove --help)\n")
+    nent = len(leaves_of(db))
+    t.run(cli("prove", "--db", db, "--seq", "99", "--checkpoint", cp5), 2,
+          "", "prove: an entry beyond the ledger -> exit 2, its size named",
+          err="hookledger prove: --seq 99: the ledger has %d entries (see "
+          "hookledger prove --help)\n" % nent)
     t.run(cli("prove", "--db", st["fork"], "--seq", "2", "--checkpoint",
               cp5), 1, "", "prove: against a ledger that forked from the "
           "checkpoint -> exit 1",
@@ -774,8 +781,8 @@ def g_consistency(t, tmp, st):
           "new (3)\n", "consistency: old newer than new -> exit 1", err="")
     t.run(cli("consistency", "--db", db, "--old", cps[3], "--new", cps[5]),
           2, "", "consistency: without --pubkey -> exit 2",
-          err="hookledger: --pubkey FILE is required to check a "
-          "signature\n")
+          err="hookledger consistency: --pubkey FILE is required to check a "
+          "signature (see hookledger consistency --help)\n")
 
 
 # ---------------------------------------------------------------- 7 export
