@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -23,6 +24,7 @@
 #include "cpwriter.h"
 #include "digest.h"
 #include "http.h"
+#include "http_listen.h"
 #include "inflight.h"
 #include "ledger.h"
 #include "log.h"
@@ -66,6 +68,8 @@ main(int argc, char **argv)
 	char			 err[512], addr[96];
 	sigset_t		 sigs;
 	int			 ch, check_only = 0, sig, rc = EXIT_FAILURE;
+	int			 lfd = -1;
+	unsigned short		 port = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:nhV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -141,6 +145,10 @@ main(int argc, char **argv)
 	 * daemon with requests in flight. */
 	signal(SIGXFSZ, SIG_IGN);
 
+	if ((lfd = http_listen(cfg, &port, err, sizeof(err))) == -1) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		goto out;
+	}
 	if ((lg = ledger_open(cfg->database, LEDGER_READ_WRITE, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "hookledgerd: %s\n", err);
@@ -170,8 +178,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "hookledgerd: %s\n", err);
 		goto out;
 	}
-	if ((srv = http_start(cfg, w, inf, api, pw, err, sizeof(err))) ==
-	    NULL) {
+	srv = http_start(cfg, lfd, port, w, inf, api, pw, err, sizeof(err));
+	lfd = -1;	/* the server's now, or closed */
+	if (srv == NULL) {
 		fprintf(stderr, "%s: %s\n", path, err);
 		goto out;
 	}
@@ -194,6 +203,8 @@ main(int argc, char **argv)
 	log_msg("info", "stopping on signal %d", sig);
 	rc = EXIT_SUCCESS;
 out:
+	if (lfd != -1)
+		close(lfd);
 	http_stop(srv);
 	pause_watch_stop(pw);
 	api_free(api);

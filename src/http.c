@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <sodium.h>
@@ -51,6 +52,7 @@ struct http_server {
 	struct http_admit	*admit;		/* header and rate limits */
 	struct http_guard	*guard;		/* request deadlines */
 	struct pause_watch	*pauses;	/* NULL: never paused */
+	int			 fd;		/* the listening socket */
 	unsigned short		 port;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
@@ -741,18 +743,15 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct http_server *
-http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
-    struct api *api, struct pause_watch *pauses, char *err, size_t errlen)
+http_start(const struct config *cfg, int fd, unsigned short port,
+    struct writer *w, struct inflight *inf, struct api *api,
+    struct pause_watch *pauses, char *err, size_t errlen)
 {
 	struct http_server	*srv;
-	struct addrinfo		 hints, *ai = NULL;
-	char			 port[8];
-	const union MHD_DaemonInfo *info;
-	unsigned int		 flags;
-	int			 rc;
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
 		snprintf(err, errlen, "out of memory");
+		close(fd);
 		return NULL;
 	}
 	srv->cfg = cfg;
@@ -760,6 +759,8 @@ http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
 	srv->inflight = inf;
 	srv->api = api;
 	srv->pauses = pauses;
+	srv->fd = fd;
+	srv->port = port;
 	pthread_mutex_init(&srv->mu, NULL);
 	pthread_cond_init(&srv->cv, NULL);
 	if ((srv->admit = http_admit_new(cfg)) == NULL) {
@@ -770,24 +771,11 @@ http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
 	    errlen)) == NULL)
 		goto fail;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%u", cfg->listen_port);
-	if ((rc = getaddrinfo(cfg->listen_host, port, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "listen %s:%u: %s", cfg->listen_host,
-		    cfg->listen_port, gai_strerror(rc));
-		goto fail;
-	}
-	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-	    MHD_USE_ERROR_LOG;
-	if (ai->ai_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	srv->mhd = MHD_start_daemon(flags, cfg->listen_port, NULL, NULL,
+	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, port, NULL, NULL,
 	    on_request, srv,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
@@ -800,18 +788,12 @@ http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		snprintf(err, errlen, "listen %s:%u: cannot start the HTTP "
-		    "server (address in use or not available?)",
-		    cfg->listen_host, cfg->listen_port);
+		    "server", cfg->listen_host, cfg->listen_port);
 		goto fail;
 	}
-	freeaddrinfo(ai);
-	ai = NULL;
-	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = info != NULL ? info->port : cfg->listen_port;
 	return srv;
 fail:
-	if (ai != NULL)
-		freeaddrinfo(ai);
+	close(fd);
 	http_guard_free(srv->guard);
 	http_admit_free(srv->admit);
 	pthread_cond_destroy(&srv->cv);
@@ -829,9 +811,14 @@ http_port(const struct http_server *srv)
 void
 http_stop(struct http_server *srv)
 {
+	MHD_socket lfd;
+
 	if (srv == NULL)
 		return;
-	MHD_quiesce_daemon(srv->mhd);
+	/* Quiesced, libmicrohttpd no longer accepts and hands the socket
+	 * back: closed now, new connections are refused, not queued. */
+	if ((lfd = MHD_quiesce_daemon(srv->mhd)) != MHD_INVALID_SOCKET)
+		close(lfd);
 	/* Every job handed to the writer is answered before the threads
 	 * stop: a suspended connection must not outlive its request. The
 	 * writer always finishes a job, so this wait ends. */

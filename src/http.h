@@ -23,11 +23,14 @@
 
 struct http_server;
 
-/* Bind and start serving. URLs under /v1/ go to api, unless it is NULL
- * (then they are 404). A paused tenant (pauses, may be NULL) gets 503
- * "paused" for its deliveries and API writes. cfg, w, inf, api and
- * pauses must outlive the server. Returns NULL with one line in err. */
-struct http_server *http_start(const struct config *cfg, struct writer *w,
+/* Start serving on fd, a listening socket from http_listen() bound to
+ * port, which the server then owns (closed on failure too). URLs under
+ * /v1/ go to api, unless it is NULL (then they are 404). A paused tenant
+ * (pauses, may be NULL) gets 503 "paused" for its deliveries and API
+ * writes. cfg, w, inf, api and pauses must outlive the server. Returns
+ * NULL with one line in err. */
+struct http_server *http_start(const struct config *cfg, int fd,
+		    unsigned short port, struct writer *w,
 		    struct inflight *inf, struct api *api,
 		    struct pause_watch *pauses, char *err, size_t errlen);
 

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -976,6 +977,29 @@ def g_config(t, tmp):
     except subprocess.TimeoutExpired:
         t.ok(False, "config: the daemon refuses to start with a 0644 "
              "secret file", ["it was still running after 10 s"])
+
+    # A port already taken: one line naming the address, and no ledger
+    # file left behind (the socket is made before the ledger).
+    d = fresh("port-taken")
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        holder.bind((hl.HOST, 0))
+        holder.listen(1)
+        taken = holder.getsockname()[1]
+        cfg = hl.write_config(d, [hl.Endpoint("shop", "standard-webhooks",
+                                              [hl.stdwh_secret()])],
+                              listen="127.0.0.1:%d" % taken)
+        p = subprocess.run([hl.HOOKLEDGERD, "--config", cfg],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=10)
+        err = p.stderr.decode("utf-8", "replace")
+        t.eq((p.returncode, err), (1, "%s: listen 127.0.0.1:%d: Address "
+                                      "already in use\n" % (cfg, taken)),
+             "config: a port in use -> exit 1 and one line naming it")
+        t.eq(sorted(x for x in os.listdir(d) if x.startswith("ledger")), [],
+             "config: the daemon that could not listen created no ledger")
+    finally:
+        holder.close()
 
     d = fresh("short-stripe")
     s15 = "whsec_" + "A1b2C3d4E"             # 15 bytes
