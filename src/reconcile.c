@@ -686,6 +686,31 @@ sql:
 	return NULL;
 }
 
+/* 1 when name is a tenant of the config (a [tenant] section or an
+ * endpoint's tenant) or of the ledger, 0 when not, -1 on error. */
+static int
+tenant_known(sqlite3 *db, const struct config *cfg, const char *name)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	if (cfg != NULL && config_tenant(cfg, name) != NULL)
+		return 1;
+	for (i = 0; cfg != NULL && i < cfg->nendpoints; i++)
+		if (strcmp(cfg->endpoints[i].tenant, name) == 0)
+			return 1;
+	if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM facts WHERE"
+	    " tenant = ?1) OR EXISTS (SELECT 1 FROM ledger WHERE tenant = ?1)",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	i = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? (int)i : -1;
+}
+
 json_t *
 reconcile_run(sqlite3 *db, const struct reconcile_opts *o,
     const struct verify_report *vr, char *err, size_t errlen)
@@ -700,9 +725,19 @@ reconcile_run(sqlite3 *db, const struct reconcile_opts *o,
 
 	tenants = json_array();
 	ts = json_array();
-	/* Every tenant named in the config or present in the ledger. */
-	if (o->tenant != NULL)
+	/* Every tenant named in the config or present in the ledger. A
+	 * tenant named on the command line must be one of them: a typo in a
+	 * cron line must not give a clean report every night. */
+	if (o->tenant != NULL) {
+		if ((rc = tenant_known(db, o->cfg, o->tenant)) == -1)
+			goto sql;
+		if (rc == 0) {
+			snprintf(err, errlen, "--tenant %s: no such tenant (not "
+			    "in the config, nothing in the ledger)", o->tenant);
+			goto fail;
+		}
 		json_array_append_new(ts, json_string(o->tenant));
+	}
 	else {
 		if (sqlite3_prepare_v2(db, "SELECT DISTINCT tenant FROM facts"
 		    " UNION SELECT DISTINCT tenant FROM ledger ORDER BY 1", -1,

@@ -658,6 +658,51 @@ report_text(const json_t *report)
 	return buf_finish(&b);
 }
 
+void
+report_summary(const json_t *report, char *out, size_t cap)
+{
+	struct buf	 b = { NULL, 0, 0, 0 };
+	const json_t	*tenants = json_object_get(report, "tenants");
+	const json_t	*t, *flags;
+	size_t		 i, j, nflags = count_flags(report);
+	int		 first = 1;
+
+	if (cap == 0)
+		return;
+	buf_puts(&b, "hookledger reconciliation for ");
+	text_str(&b, str(report, "date"));
+	if (nflags == 0)
+		buf_puts(&b, ": clean");
+	else
+		buf_printf(&b, ": %zu flag%s (", nflags, nflags == 1 ? "" :
+		    "s");
+	for (i = 0; nflags > 0 && i < json_array_size(tenants); i++) {
+		t = json_array_get(tenants, i);
+		flags = json_object_get(t, "flags");
+		if (json_array_size(flags) == 0)
+			continue;
+		buf_puts(&b, first ? "" : "; ");
+		first = 0;
+		text_str(&b, str(t, "tenant"));
+		buf_puts(&b, ":");
+		for (j = 0; j < json_array_size(flags); j++) {
+			buf_puts(&b, j == 0 ? " " : ", ");
+			text_str(&b, str(json_array_get(flags, j), "kind"));
+		}
+	}
+	if (nflags > 0)
+		buf_puts(&b, ")");
+	if (b.failed || b.s == NULL)
+		snprintf(out, cap, "hookledger reconciliation: flagged");
+	else if (b.len < cap)
+		memcpy(out, b.s, b.len + 1);
+	else if (cap > 4)
+		snprintf(out, cap, "%.*s...", (int)(cap - 4), b.s);
+	else
+		out[0] = '\0';
+	free(b.s);
+}
+
 /* The page. */
 
 static const char html_head[] =

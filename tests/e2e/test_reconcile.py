@@ -498,10 +498,10 @@ def g_history(t, tmp):
         t.eq(read(log), ("1 %s\n" % html).encode() * 2,
              "spike: the re-run alerted again, once")
         rc, o, e = reconcile("--config", run.config, "--date", DAY)
-        t.ok(rc == 3 and read(log) == ("1 %s\n" % html).encode() * 2 and
+        t.ok(rc == 4 and read(log) == ("1 %s\n" % html).encode() * 2 and
              "--out" in e,
-             "spike: without --out there is no report to pass: exit 3, no "
-             "alert, a line on stderr saying so",
+             "spike: without --out there is no report to pass: exit 4 (the "
+             "alert was not delivered), a line on stderr saying so",
              ["exit %d stderr %r" % (rc, e)])
         rc, o, e = reconcile("--db", run.db, "--date", DAY, "--out", out)
         t.ok(rc == 3 and read(log) == ("1 %s\n" % html).encode() * 2,
@@ -821,6 +821,167 @@ def g_tamper(t, tmp):
          ["exit %d stderr %r" % (rc, e)])
 
 
+# ---------------------------------------------------------------- 7
+
+ADAY = "2026-11-12"
+ALERT_BOUND = 10        # seconds: far above the 1 s alert_timeout
+
+
+def alt_config(run, name, top):
+    """A copy of run's config, in the same folder, with top-level lines
+    added after database; its path."""
+    with open(run.config) as f:
+        lines = f.read().splitlines()
+    i = next(k for k, l in enumerate(lines) if l.startswith("database"))
+    lines[i + 1:i + 1] = list(top)
+    path = os.path.join(os.path.dirname(run.config), name)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def program(tmp, name, body):
+    """An executable /bin/sh script tmp/name; its path."""
+    path = os.path.join(tmp, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o700)
+    with os.fdopen(fd, "w") as f:
+        f.write("#!/bin/sh\n" + body)
+    os.chmod(path, 0o700)
+    return path
+
+
+def g_alert(t, tmp):
+    """An alert that is not delivered fails the run with exit 4, which
+    the systemd unit does not count as success; one that is delivered
+    gets the report's paths and a summary."""
+    run, s = stripe_run(t, "alert", tmp)
+    configure(run, tenants=[("acme", [("timezone", "UTC")])])
+    book = Book()
+    with run:
+        deliver(t, s, book, [capture("pi_a1", 3000, at(ADAY, 10)),
+                             refund("re_a1", "pi_a1", 1000, at(ADAY, 10, 5))],
+                1, "alert: a refund 5 minutes after its capture")
+    out = os.path.join(tmp, "reports")
+    html = os.path.join(out, "reconcile-%s-all.html" % ADAY)
+    base = html[:-len(".html")]
+    summary = ("hookledger reconciliation for %s: 1 flag (acme: "
+               "refund_soon_after_capture)" % ADAY)
+
+    # Delivered: exit 3, as before; the program gets the report.
+    log = os.path.join(tmp, "ok.log")
+    ok = program(tmp, "ok.sh", (
+        "{ printf '%%s|%%s|%%s|%%s|%%s|%%s|%%s\\n' \"$#\" \"$1\" "
+        "\"$HOOKLEDGER_REPORT_TEXT\" \"$HOOKLEDGER_REPORT_JSON\" "
+        "\"$HOOKLEDGER_DATE\" \"$HOOKLEDGER_SCOPE\" "
+        "\"$HOOKLEDGER_SUMMARY\"; cat; } >> '%s'\n") % log)
+    cfg = alt_config(run, "ok.conf", ["alert_command = " + ok])
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY, "--out", out)
+    t.eq((rc, e), (3, ""), "alert: delivered -> exit 3, nothing on stderr")
+    t.eq(read(log), ("1|%s|%s.txt|%s.json|%s|all|%s\n" %
+                     (html, base, base, ADAY, summary)).encode(),
+         "alert: the program ran once with the .html path as its only "
+         "argument, the .txt and .json paths, date, scope and summary in "
+         "its environment, and nothing on its standard input")
+    t.eq(read(base + ".txt"), o.encode(),
+         "alert: HOOKLEDGER_REPORT_TEXT is the text report printed")
+
+    # Exits 7: not delivered, exit 4, one line.
+    seven = program(tmp, "seven.sh", "exit 7\n")
+    cfg = alt_config(run, "seven.conf", ["alert_command = " + seven])
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY, "--out", out)
+    t.eq((rc, e), (4, "hookledger: alert not delivered: %s exited with "
+                      "status 7\n" % seven),
+         "alert: a program that exits 7 -> exit 4 and one line saying so")
+    t.eq(read(base + ".txt"), o.encode(),
+         "alert: exits 7: the reports are written and printed all the same")
+
+    # Hangs, and leaves a child behind: killed at alert_timeout, exit 4.
+    pidf = os.path.join(tmp, "hang.pid")
+    hang = program(tmp, "hang.sh", "echo $$ > '%s'\nsleep 300\nexit 0\n"
+                   % pidf)
+    cfg = alt_config(run, "hang.conf", ["alert_command = " + hang,
+                                        "alert_timeout = 1"])
+    t0 = time.monotonic()
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY, "--out", out)
+    took = time.monotonic() - t0
+    t.eq((rc, e), (4, "hookledger: alert not delivered: %s did not finish "
+                      "within 1 s and was killed\n" % hang),
+         "alert: a program that hangs -> exit 4 and one line saying so")
+    t.ok(1.0 <= took < ALERT_BOUND,
+         "alert: the hang is cut at alert_timeout (1 s), and its sleeping "
+         "child does not hold the run's output open (took %.1f s)" % took)
+
+    # Cannot start; killed by a signal.
+    absent = os.path.join(tmp, "absent.sh")
+    cfg = alt_config(run, "absent.conf", ["alert_command = " + absent])
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY, "--out", out)
+    t.eq((rc, e), (4, "hookledger: alert not delivered: cannot run %s: No "
+                      "such file or directory\n" % absent),
+         "alert: a program that does not exist -> exit 4")
+    term = program(tmp, "term.sh", "kill -TERM $$\nexit 0\n")
+    cfg = alt_config(run, "term.conf", ["alert_command = " + term])
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY, "--out", out)
+    t.eq((rc, e), (4, "hookledger: alert not delivered: %s was killed by "
+                      "signal 15 (Terminated)\n" % term),
+         "alert: a program killed by SIGTERM -> exit 4")
+
+    # No --out: there is no report to pass, so no alert went out.
+    cfg = alt_config(run, "ok2.conf", ["alert_command = " + ok])
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY)
+    t.eq((rc, e), (4, "hookledger: alert not delivered: alert_command needs "
+                      "--out DIR, for a report to pass to %s\n" % ok),
+         "alert: without --out -> exit 4, the program not run")
+    t.eq(read(log).count(b"\n"), 1, "alert: ok.sh still ran only once")
+
+    # A clean day runs no alert at all.
+    rc, o, e = reconcile("--config", cfg, "--date", add_days(ADAY, -1),
+                         "--out", out)
+    t.eq((rc, e, read(log).count(b"\n")), (0, "", 1),
+         "alert: a clean day -> exit 0 and no alert")
+
+    # The shipped unit: 3 is a success for systemd, 4 is not.
+    unit = os.path.join(os.environ.get("HL_TOP_SRCDIR", "."), "etc",
+                        "hookledger-reconcile.service")
+    with open(unit) as f:
+        ok_codes = [w for line in f if line.startswith("SuccessExitStatus=")
+                    for w in line.split("=", 1)[1].split()]
+    t.eq(ok_codes, ["3"], "alert: the unit's SuccessExitStatus is 3 alone, "
+         "so an undelivered alert (4) fails the unit")
+
+
+# ---------------------------------------------------------------- 8
+
+def g_tenant(t, tmp):
+    """--tenant must name a tenant of the config or of the ledger."""
+    run, s = stripe_run(t, "tenant", tmp)
+    configure(run, tenants=[("quiet", [("timezone", "UTC")])])
+    book = Book()
+    with run:
+        deliver(t, s, book, [capture("pi_n1", 1000, at(SDAY, 9))], 1,
+                "tenant: one capture for acme")
+    for args, what in ((["--config", run.config], "with --config"),
+                       (["--db", run.db], "with --db")):
+        rc, o, e = reconcile(*(args + ["--date", SDAY, "--tenant",
+                                       "nosuch"]))
+        t.eq((rc, o, e), (2, "", "hookledger: --tenant nosuch: no such "
+                          "tenant (not in the config, nothing in the "
+                          "ledger)\n"),
+             "tenant: %s, --tenant nosuch -> exit 2, one line naming it" %
+             what)
+    for args, name, what in (
+            (["--config", run.config], "acme", "an endpoint's tenant"),
+            (["--config", run.config], "quiet", "a [tenant] section alone"),
+            (["--db", run.db], "acme", "in the ledger, without a config")):
+        rc, got, o, e = reconcile_json(*(args + ["--date", SDAY, "--tenant",
+                                                 name]))
+        t.eq((rc, got.get("scope") if got else o, e), (0, name, ""),
+             "tenant: %s (%s) -> a report, exit 0" % (name, what))
+    rc, o, e = reconcile("--db", run.db, "--date", SDAY, "--tenant",
+                         "quiet")
+    t.eq((rc, e.startswith("hookledger: --tenant quiet: no such tenant")),
+         (2, True), "tenant: quiet without its config -> exit 2")
+
+
 # ---------------------------------------------------------------- main
 
 GROUPS = [
@@ -829,6 +990,8 @@ GROUPS = [
     ("berlin", g_berlin),
     ("settlement", g_settlement),
     ("tamper", g_tamper),
+    ("alert", g_alert),
+    ("tenant", g_tenant),
 ]
 
 
