@@ -35,8 +35,9 @@ import zoneinfo
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hlclient as hl  # noqa: E402
 from test_e2e import Run, Tap, applied, check_verify  # noqa: E402
-from test_money import (Sender, cli, dispute_obj, pi_obj,  # noqa: E402
-                        refund_obj)
+from test_money import (Sender, cli, dispute_obj, exc,  # noqa: E402
+                        exception, exceptions, pi_obj, refund_obj,
+                        with_verdict)
 
 REPORT_KEYS = ["report", "date", "scope", "ledger", "flagged", "tenants"]
 SETTLEMENT_KEYS = ["file", "format", "lines", "missing_from_ledger",
@@ -194,14 +195,20 @@ def programmes_expect(book, zone, date):
     return out
 
 
+NO_EXCEPTIONS = {"open": 0, "by_reason": [], "oldest": None,
+                 "payments": [], "oldest_age_days": None, "threshold": 0}
+
+
 def tenant_expect(book, tenant, zone, date, currencies, flags,
-                  settlement=None):
+                  settlement=None, exceptions=None):
     frm, to = window(zone, date)
     return {"tenant": tenant, "timezone": zone, "date": date,
             "day": {"from": iso(frm), "to": iso(to)},
             "currencies": [currency_expect(book, zone, date, c)
                            for c in currencies],
             "programmes": programmes_expect(book, zone, date),
+            "exceptions": exceptions if exceptions is not None else
+            NO_EXCEPTIONS,
             "flags": flags, "settlement": settlement}
 
 
@@ -982,6 +989,119 @@ def g_tenant(t, tmp):
          (2, True), "tenant: quiet without its config -> exit 2")
 
 
+# ---------------------------------------------------------------- 9
+
+def g_exceptions(t, tmp):
+    """Open exceptions make the report not clean: 50.00 USD of an
+    amount_mismatch in suspense and a refund above the captured amount."""
+    run, s = stripe_run(t, "exceptions", tmp)
+    configure(run, tenants=[("acme", [("timezone", "UTC")])])
+    book = Book()
+    base = hl.now() - 3 * 3600
+    with run:
+        rc, o, e = cli("expect", "--db", run.db, "--tenant", "acme",
+                       "--payment", "pi_x1", "--amount", "6000",
+                       "--currency", "USD")
+        t.eq((rc, e), (0, ""), "exceptions: pi_x1 expected at 60.00 USD")
+        sent = [
+            (capture("pi_x1", 5000, base), with_verdict(
+                applied("evt_c_pi_x1", 1), "amount_mismatch")),
+            (capture("pi_x2", 1000, base + 60), applied("evt_c_pi_x2", 2)),
+            (refund("re_x2a", "pi_x2", 600, base + 7200),
+             applied("evt_r_re_x2a", 3)),
+            (refund("re_x2b", "pi_x2", 600, base + 7260),
+             exception("evt_r_re_x2b", "exceeds_captured_amount")),
+        ]
+        bad = []
+        for (typ, evt, obj, created, entry), want in sent:
+            r = s.stripe(typ, evt, obj, created)
+            if r.status != 200 or r.json != want:
+                bad.append("%s: %r, expected 200 %r" % (evt, r, want))
+            if want["result"] == "applied":
+                book.add(*entry)
+        t.ok(not bad, "exceptions: a capture 10.00 USD short (suspense), a "
+             "capture, its refund, and a refund above what is left",
+             bad)
+    rc, got, _ = exceptions(run.db)
+    t.eq((rc, got), (0, [
+        exc("evt_c_pi_x1", "pi_x1", "amount_mismatch", True),
+        exc("evt_r_re_x2b", "pi_x2", "exceeds_captured_amount", False)]),
+        "exceptions: hookledger exceptions lists the two")
+
+    c = sqlite3.connect("file:%s?mode=ro" % run.db, uri=True)
+    stamps = [r[0] for r in c.execute(
+        "SELECT recorded_at FROM exceptions ORDER BY id")]
+    c.close()
+    date = time.strftime("%Y-%m-%d", time.gmtime(max(stamps)))
+    end = window("UTC", date)[1]
+    age = (end - min(stamps)) // 86400
+    section = {"open": 2, "by_reason": [
+        {"currency": "USD", "reason": "amount_mismatch", "count": 1,
+         "amount": 5000},
+        {"currency": "USD", "reason": "exceeds_captured_amount",
+         "count": 1, "amount": 600}],
+        "oldest": iso(min(stamps)), "payments": ["pi_x1", "pi_x2"],
+        "oldest_age_days": age, "threshold": 0}
+    flags = [{"kind": "open_exceptions", "message":
+              "2 open exceptions, more than the threshold of 0; the "
+              "oldest, recorded %s, is %d day%s old" %
+              (iso(min(stamps)), age, "" if age == 1 else "s")}]
+    want = report_expect(run.db, date, "all", [tenant_expect(
+        book, "acme", "UTC", date, ["USD"], flags, exceptions=section)])
+    check_report(t, ["--config", run.config, "--date", date], 3, want,
+                 "exceptions: two open on %s" % date)
+
+    out = os.path.join(tmp, "reports")
+    rc, o, e = reconcile("--config", run.config, "--date", date, "--out",
+                         out)
+    t.eq((rc, e), (3, ""), "exceptions: the text report exits 3")
+    lines = o.splitlines()
+    want_lines = [
+        "hookledger reconciliation for %s: 1 flag" % date,
+        "  ! open_exceptions: " + flags[0]["message"],
+        "  open exceptions: 2 (threshold 0), the oldest recorded %s, %d "
+        "day%s old" % (iso(min(stamps)), age, "" if age == 1 else "s"),
+        "    amount_mismatch: 1, 50.00 USD",
+        "    exceeds_captured_amount: 1, 6.00 USD",
+        "    first payments: pi_x1, pi_x2"]
+    t.ok(all(w in lines for w in want_lines),
+         "exceptions: the text report says 1 flag and lists them with "
+         "their amounts", ["missing %r" % w for w in want_lines
+                           if w not in lines] + ["stdout %r" % o])
+    h = (read(os.path.join(out, "reconcile-%s-all.html" % date)) or
+         b"").decode()
+    t.ok("<h3>Open exceptions</h3>\n<p>2 open (threshold 0)" in h and
+         "<td>USD</td><td>amount_mismatch</td><td class=\"n\">1</td>"
+         "<td class=\"n\">50.00</td>" in h and
+         "<p>First payments: <code>pi_x1</code>, <code>pi_x2</code></p>"
+         in h, "exceptions: the page has the section, its table and the "
+         "payments")
+
+    # The day before they were recorded: none open, clean.
+    prev = add_days(date, -1)
+    rc, got, o, e = reconcile_json("--config", run.config, "--date", prev)
+    ten = got["tenants"][0] if got else {}
+    n = len([x for x in stamps if x < window("UTC", prev)[1]])
+    t.eq((rc, (ten.get("exceptions") or {}).get("open")),
+         (3 if n else 0, n),
+         "exceptions: the report of the day before counts only the %d "
+         "recorded by its end" % n)
+
+    # At the tenant's threshold: reported, not a finding.
+    cfg = os.path.join(os.path.dirname(run.config), "lenient.conf")
+    with open(run.config) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write(text.replace("[tenant acme]\n",
+                             "[tenant acme]\nexceptions_threshold = 2\n"))
+    rc, got, o, e = reconcile_json("--config", cfg, "--date", date)
+    ten = got["tenants"][0] if got else {}
+    t.eq((rc, ten.get("exceptions"), ten.get("flags")),
+         (0, dict(section, threshold=2), []),
+         "exceptions: exceptions_threshold = 2 -> reported, clean, exit 0")
+    check_verify(t, run.db, len(book.entries), "exceptions")
+
+
 # ---------------------------------------------------------------- main
 
 GROUPS = [
@@ -992,6 +1112,7 @@ GROUPS = [
     ("tamper", g_tamper),
     ("alert", g_alert),
     ("tenant", g_tenant),
+    ("exceptions", g_exceptions),
 ]
 
 
