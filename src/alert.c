@@ -42,14 +42,12 @@ sibling(const char *html, const char *ext, char *out, size_t cap)
  * returns; on failure errno goes down the pipe. */
 static void
 child(const char *program, const char *html, const char *summary,
-    const char *date, const char *scope, int errfd)
+    const char *date, const char *scope, const sigset_t *mask, int errfd)
 {
 	char		 txt[PATH_MAX], js[PATH_MAX];
-	sigset_t	 none;
 	int		 fd, e;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	setpgid(0, 0);
 	if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
 	    dup2(fd, STDIN_FILENO) == -1)
@@ -118,6 +116,7 @@ alert_run(const char *program, unsigned int timeout, const json_t *report,
 {
 	char		 summary[ALERT_SUMMARY_MAX];
 	const char	*date, *scope;
+	struct sigaction dfl, old;
 	sigset_t	 chld, saved;
 	pid_t		 pid;
 	int		 pfd[2] = { -1, -1 }, status = 0, w, e = 0, rc = -1;
@@ -140,6 +139,12 @@ alert_run(const char *program, unsigned int timeout, const json_t *report,
 		    program, strerror(errno));
 		return -1;
 	}
+	/* SIGCHLD ignored (inherited so from whoever started us) would reap
+	 * the program before we could see how it ended. */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, &old);
 	sigprocmask(SIG_BLOCK, &chld, &saved);
 	fflush(stdout);
 	fflush(stderr);
@@ -151,7 +156,7 @@ alert_run(const char *program, unsigned int timeout, const json_t *report,
 	if (pid == 0) {
 		close(pfd[0]);
 		child(program, html_path, summary, date != NULL ? date : "",
-		    scope != NULL ? scope : "", pfd[1]);
+		    scope != NULL ? scope : "", &saved, pfd[1]);
 	}
 	close(pfd[1]);
 	pfd[1] = -1;
@@ -194,5 +199,6 @@ fail:
 	if (pfd[1] != -1)
 		close(pfd[1]);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
+	sigaction(SIGCHLD, &old, NULL);
 	return rc;
 }

@@ -25,7 +25,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -892,6 +894,20 @@ def g_alert(t, tmp):
     t.eq(read(base + ".txt"), o.encode(),
          "alert: HOOKLEDGER_REPORT_TEXT is the text report printed")
 
+    # Started with SIGCHLD ignored (as some supervisors leave it): the
+    # program's exit status is still seen.
+    try:
+        p = subprocess.run([hl.HOOKLEDGER, "reconcile", "--config", cfg,
+                            "--date", ADAY, "--out", out],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=ALERT_BOUND, preexec_fn=lambda:
+                           signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+        got = (p.returncode, p.stderr, read(log).count(b"\n"))
+    except subprocess.TimeoutExpired:
+        got = "still running after %d s" % ALERT_BOUND
+    t.eq(got, (3, b"", 2), "alert: with SIGCHLD ignored by whoever "
+         "started the run, a delivered alert is still exit 3, at once")
+
     # Exits 7: not delivered, exit 4, one line.
     seven = program(tmp, "seven.sh", "exit 7\n")
     cfg = alt_config(run, "seven.conf", ["alert_command = " + seven])
@@ -938,12 +954,12 @@ def g_alert(t, tmp):
     t.eq((rc, e), (4, "hookledger: alert not delivered: alert_command needs "
                       "--out DIR, for a report to pass to %s\n" % ok),
          "alert: without --out -> exit 4, the program not run")
-    t.eq(read(log).count(b"\n"), 1, "alert: ok.sh still ran only once")
+    t.eq(read(log).count(b"\n"), 2, "alert: ok.sh was not run again")
 
     # A clean day runs no alert at all.
     rc, o, e = reconcile("--config", cfg, "--date", add_days(ADAY, -1),
                          "--out", out)
-    t.eq((rc, e, read(log).count(b"\n")), (0, "", 1),
+    t.eq((rc, e, read(log).count(b"\n")), (0, "", 2),
          "alert: a clean day -> exit 0 and no alert")
 
     # The shipped unit: 3 is a success for systemd, 4 is not.
