@@ -55,6 +55,7 @@ enum {
 	SEEN_REQ_TIMEOUT = 1 << 13, SEEN_HDR_BYTES = 1 << 14,
 	SEEN_HDR_COUNT = 1 << 15, SEEN_CONN_MEMORY = 1 << 16,
 	SEEN_RATE_IP = 1 << 17, SEEN_BURST_IP = 1 << 18,
+	SEEN_ALERT_TIMEOUT = 1 << 19,
 	SEEN_TENANT = 1 << 0, SEEN_SCHEME = 1 << 1, SEEN_TOLERANCE = 1 << 2,
 	SEEN_RATE = 1 << 3, SEEN_BURST = 1 << 4,	/* endpoint */
 	SEEN_TN_RATE = 1 << 7, SEEN_TN_BURST = 1 << 8	/* tenant */
@@ -322,6 +323,9 @@ top_key(struct parse *p, const char *k, const char *v)
 			return FAIL(p, "out of memory");
 		return 0;
 	}
+	if (strcmp(k, "alert_timeout") == 0)
+		return top_uint(p, k, v, SEEN_ALERT_TIMEOUT, 1,
+		    3600, &cfg->alert_timeout);
 	if (strcmp(k, "request_timeout") == 0)
 		return top_uint(p, k, v, SEEN_REQ_TIMEOUT, 1, 3600,
 		    &cfg->request_timeout);
@@ -536,6 +540,9 @@ tenant_key(struct parse *p, const char *k, const char *v)
 	if (strcmp(k, "baseline_days") == 0)
 		return tenant_uint(p, k, v, 1 << 6, 7, 91,
 		    &t->baseline_days);
+	if (strcmp(k, "exceptions_threshold") == 0)
+		return tenant_uint(p, k, v, 1 << 9, 0, 1000000,
+		    &t->exceptions_threshold);
 	if (strcmp(k, "rate") == 0)
 		return section_uint(p, k, v, SEEN_TN_RATE, 0,
 		    RATELIMIT_RATE_MAX, &t->rate);
@@ -760,6 +767,7 @@ config_read(const char *path, FILE *f, int need_secrets, char *err,
 	cfg->threads = 2;
 	cfg->checkpoint_every = 10000;
 	cfg->checkpoint_interval = 60;
+	cfg->alert_timeout = 60;
 	if ((cfg->tenants = calloc(CONFIG_MAX_TENANTS,
 	    sizeof(*cfg->tenants))) == NULL ||
 	    (cfg->path = strdup(path)) == NULL) {

@@ -49,6 +49,7 @@ struct config_tenant {
 	unsigned int		 dispute_spike_factor;	/* default 3 */
 	unsigned int		 dispute_spike_min_count;	/* default 3 */
 	unsigned int		 baseline_days;		/* default 28 */
+	unsigned int		 exceptions_threshold;	/* open ones; 0 */
 	unsigned int		 rate;		/* requests/s; 0: no limit */
 	unsigned int		 burst;
 	int			 line;
@@ -80,6 +81,7 @@ struct config {
 	struct config_tenant	*tenants;	/* CONFIG_MAX_TENANTS slots */
 	size_t			 ntenants;
 	char			*alert_command;	/* run with the report, or NULL */
+	unsigned int		 alert_timeout;	/* seconds; 60 */
 	char			*checkpoint_key;	/* signer key file, or NULL */
 	char			*checkpoint_dir;	/* where checkpoints go */
 	char			*checkpoint_origin;	/* default: the key name */

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "alert.h"
 #include "balances.h"
 #include "config.h"
 #include "currency.h"
@@ -516,26 +517,7 @@ cmd_exceptions(const struct opts *o)
 }
 
 #define EXIT_FLAGGED	3
-
-/* Run the operator's alert program with the report's path; no shell. */
-static void
-run_alert(const char *cmd, const char *path)
-{
-	pid_t	 pid;
-	int	 status;
-
-	if ((pid = fork()) == -1) {
-		fprintf(stderr, "hookledger: cannot run %s: fork failed\n", cmd);
-		return;
-	}
-	if (pid == 0) {
-		execl(cmd, cmd, path, (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0)
-		fprintf(stderr, "hookledger: alert command %s failed\n", cmd);
-}
+#define EXIT_ALERT	4	/* flagged, and the alert was not delivered */
 
 static int
 cmd_reconcile(const struct opts *o)
@@ -618,13 +600,11 @@ cmd_reconcile(const struct opts *o)
 	}
 	rc = json_is_true(json_object_get(report, "flagged")) ? EXIT_FLAGGED :
 	    EXIT_SUCCESS;
-	if (rc == EXIT_FLAGGED && cfg != NULL && cfg->alert_command != NULL) {
-		fflush(stdout);
-		if (o->out != NULL)
-			run_alert(cfg->alert_command, html);
-		else
-			fprintf(stderr, "hookledger: alert_command needs --out "
-			    "DIR for a report to pass it\n");
+	if (rc == EXIT_FLAGGED && cfg != NULL && cfg->alert_command != NULL &&
+	    alert_run(cfg->alert_command, cfg->alert_timeout, report,
+	    o->out != NULL ? html : NULL, err, sizeof(err)) == -1) {
+		fprintf(stderr, "hookledger: %s\n", err);
+		rc = EXIT_ALERT;
 	}
 out:
 	json_decref(report);

@@ -219,6 +219,15 @@ START_TEST(malformed_lines)
 	    "baseline_days must be a whole number from 7 to 91");
 	assert_err("alert_command = mail\n", 1, "alert_command must be an "
 	    "absolute path to a program (it is run without a shell)");
+	assert_err("alert_timeout = 0\n", 1,
+	    "alert_timeout must be a whole number from 1 to 3600");
+	assert_err("alert_timeout = 3601\n", 1,
+	    "alert_timeout must be a whole number from 1 to 3600");
+	assert_err("[tenant a]\nexceptions_threshold = -1\n", 2,
+	    "exceptions_threshold must be a whole number from 0 to 1000000");
+	assert_err("[tenant a]\nexceptions_threshold = 1\n"
+	    "exceptions_threshold = 2\n", 3,
+	    "exceptions_threshold is given twice");
 	assert_err("[tenant a]\n[tenant a]\n", 2, "tenant a is defined twice");
 	assert_err("[endpoint a\n", 1, "a section header must end with ]");
 	assert_err("[endpoint a/b]\n", 1,
@@ -364,11 +373,12 @@ START_TEST(tenants)
 	struct config *cfg;
 
 	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\n"
-	    "alert_command = /usr/local/bin/alert\n"
+	    "alert_command = /usr/local/bin/alert\nalert_timeout = 90\n"
 	    "[tenant strict]\nrequire_expectations = yes\n"
 	    "timezone = Europe/Berlin\nrefund_spike_factor = 4\n"
 	    "refund_spike_min_count = 7\ndispute_spike_factor = 5\n"
 	    "dispute_spike_min_count = 2\nbaseline_days = 56\n"
+	    "exceptions_threshold = 3\n"
 	    "[endpoint a]\ntenant = strict\nscheme = stripe\n"
 	    "secret_file = stripe.key\n"
 	    "[tenant lax]\nrequire_expectations = no\n");
@@ -390,7 +400,11 @@ START_TEST(tenants)
 	ck_assert_str_eq(config_tenant(cfg, "lax")->timezone, "UTC");
 	ck_assert_uint_eq(config_tenant(cfg, "lax")->refund_spike_factor, 3);
 	ck_assert_uint_eq(config_tenant(cfg, "lax")->baseline_days, 28);
+	ck_assert_uint_eq(config_tenant(cfg, "strict")->exceptions_threshold,
+	    3);
+	ck_assert_uint_eq(config_tenant(cfg, "lax")->exceptions_threshold, 0);
 	ck_assert_str_eq(cfg->alert_command, "/usr/local/bin/alert");
+	ck_assert_uint_eq(cfg->alert_timeout, 90);
 	ck_assert_ptr_null(config_tenant(cfg, "other"));
 	ck_assert_str_eq(cfg->endpoints[0].tenant, "strict");
 	config_free(cfg);
