@@ -188,7 +188,8 @@ static const struct cli_command commands[] = {
 	  "  --out DIR        write JSON, text and HTML reports there\n"
 	  "  --json           print the JSON report\n",
 	  "  0  clean\n  1  the ledger failed verification\n" EXIT_IO
-	  "  3  something was flagged\n",
+	  "  3  something was flagged\n"
+	  "  4  something was flagged and the alert was not delivered\n",
 	  LEDGER | CLI_BIT(CLI_DATE) | CLI_BIT(CLI_TENANT) |
 	  CLI_BIT(CLI_SETTLEMENT) | CLI_BIT(CLI_OUT) | CLI_BIT(CLI_JSON) },
 	{ "pause", "(--db FILE | --config FILE) [--tenant T] [--reason TEXT] "
