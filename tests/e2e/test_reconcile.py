@@ -982,13 +982,16 @@ def g_tenant(t, tmp):
     with run:
         deliver(t, s, book, [capture("pi_n1", 1000, at(SDAY, 9))], 1,
                 "tenant: one capture for acme")
-    for args, what in ((["--config", run.config], "with --config"),
-                       (["--db", run.db], "with --db")):
+    for args, what, line in (
+            (["--config", run.config], "with --config",
+             "hookledger reconcile: tenant nosuch is not in %s: no "
+             "[endpoint] or [tenant] section names it\n" % run.config),
+            (["--db", run.db], "with --db",
+             "hookledger: --tenant nosuch: no such tenant (not in the "
+             "config, nothing in the ledger)\n")):
         rc, o, e = reconcile(*(args + ["--date", SDAY, "--tenant",
                                        "nosuch"]))
-        t.eq((rc, o, e), (2, "", "hookledger: --tenant nosuch: no such "
-                          "tenant (not in the config, nothing in the "
-                          "ledger)\n"),
+        t.eq((rc, o, e), (2, "", line),
              "tenant: %s, --tenant nosuch -> exit 2, one line naming it" %
              what)
     for args, name, what in (
