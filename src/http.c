@@ -816,9 +816,10 @@ http_stop(struct http_server *srv)
 	if (srv == NULL)
 		return;
 	/* Quiesced, libmicrohttpd no longer accepts and hands the socket
-	 * back: closed now, new connections are refused, not queued. */
-	if ((lfd = MHD_quiesce_daemon(srv->mhd)) != MHD_INVALID_SOCKET)
-		close(lfd);
+	 * back. It is closed only once the daemon has stopped: until then a
+	 * worker may still take it out of its epoll set, and libmicrohttpd
+	 * aborts when that fails on a closed descriptor. */
+	lfd = MHD_quiesce_daemon(srv->mhd);
 	/* Every job handed to the writer is answered before the threads
 	 * stop: a suspended connection must not outlive its request. The
 	 * writer always finishes a job, so this wait ends. */
@@ -828,6 +829,8 @@ http_stop(struct http_server *srv)
 		pthread_cond_wait(&srv->cv, &srv->mu);
 	pthread_mutex_unlock(&srv->mu);
 	MHD_stop_daemon(srv->mhd);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
 	http_guard_free(srv->guard);
 	http_admit_free(srv->admit);
 	pthread_cond_destroy(&srv->cv);
