@@ -14,16 +14,13 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hlclient as hl  # noqa: E402
-from test_e2e import Err, Run, Tap, expect, header_problems  # noqa: E402
+from test_e2e import Err, Run, expect, header_problems, run_groups  # noqa: E402
 
 PAYMENTS = "/v1/tenants/%s/payments"
 MORE_SEC_HEADERS = {
@@ -723,39 +720,7 @@ GROUPS = [
 
 
 def main():
-    t = Tap()
-    t0 = time.monotonic()
-    only = os.environ.get("HL_E2E_ONLY")
-    keep = os.environ.get("HL_KEEP")
-    t.diag("hookledgerd: %s" % hl.HOOKLEDGERD)
-    for name, fn in GROUPS:
-        if only and only not in name:
-            continue
-        tmp = tempfile.mkdtemp(prefix="hl-api-")
-        before = len(t.failed)
-        nlogs = len(hl.ALL_LOGS)
-        try:
-            fn(t, tmp)
-        except Exception:
-            diag = traceback.format_exc().splitlines()
-            if len(hl.ALL_LOGS) > nlogs:
-                diag += ["last daemon's stderr, tail:"]
-                diag += hl.ALL_LOGS[-1][-10:]
-            t.ok(False, "%s: ran to the end" % name, diag)
-        if len(t.failed) > before and keep:
-            t.diag("%s: kept %s" % (name, tmp))
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-    if not only:
-        texts = ["\n".join(lines) for lines in hl.ALL_LOGS]
-        leaked = [s for s in hl.SENSITIVE if any(s in x for x in texts)]
-        t.ok(not leaked, "no daemon's stderr, in any group, shows a token "
-             "or a secret", ["leaked: %r" % leaked[:3]])
-    t.diag("elapsed %.1f s" % (time.monotonic() - t0))
-    print("1..%d" % t.n)
-    sys.stdout.flush()
-    return 1 if t.failed else 0
+    return run_groups(GROUPS, "hl-api-", "a token or a secret", show=hl.HOOKLEDGERD)
 
 
 if __name__ == "__main__":

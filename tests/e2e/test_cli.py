@@ -17,17 +17,14 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hlclient as hl  # noqa: E402
-from test_e2e import Err, Run, Tap, expect  # noqa: E402
+from test_e2e import Err, Run, expect, run_groups  # noqa: E402
 
 COMMANDS = ("verify", "expect", "token create", "token list",
             "token revoke", "balances", "exceptions", "keygen", "checkpoint",
@@ -397,37 +394,7 @@ GROUPS = [
 
 
 def main():
-    t = Tap()
-    t0 = time.monotonic()
-    only = os.environ.get("HL_E2E_ONLY")
-    keep = os.environ.get("HL_KEEP")
-    for name, fn in GROUPS:
-        if only and only not in name:
-            continue
-        tmp = tempfile.mkdtemp(prefix="hl-cli-")
-        before = len(t.failed)
-        nlogs = len(hl.ALL_LOGS)
-        try:
-            fn(t, tmp)
-        except Exception:
-            diag = traceback.format_exc().splitlines()
-            if len(hl.ALL_LOGS) > nlogs:
-                diag += ["last daemon's stderr, tail:"]
-                diag += hl.ALL_LOGS[-1][-10:]
-            t.ok(False, "%s: ran to the end" % name, diag)
-        if len(t.failed) > before and keep:
-            t.diag("%s: kept %s" % (name, tmp))
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    if not only:
-        texts = ["\n".join(lines) for lines in hl.ALL_LOGS]
-        leaked = [s for s in hl.SENSITIVE if any(s in x for x in texts)]
-        t.ok(not leaked, "no daemon's stderr shows a token or a secret",
-             ["leaked: %r" % leaked[:3]])
-    t.diag("elapsed %.1f s" % (time.monotonic() - t0))
-    print("1..%d" % t.n)
-    sys.stdout.flush()
-    return 1 if t.failed else 0
+    return run_groups(GROUPS, "hl-cli-", "a token or a secret")
 
 
 if __name__ == "__main__":

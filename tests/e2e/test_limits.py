@@ -14,18 +14,15 @@ that failed; HL_E2E_ONLY=WORD runs only the groups whose name contains WORD.
 
 import os
 import select
-import shutil
 import socket
 import sqlite3
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hlclient as hl  # noqa: E402
-from test_e2e import Err, Run, Tap, expect  # noqa: E402
+from test_e2e import Err, Run, expect, run_groups  # noqa: E402
 
 RATE_LIMITED = Err("rate_limited")
 TOO_LARGE = Err("headers_too_large")
@@ -408,33 +405,7 @@ GROUPS = [
 
 
 def main():
-    t = Tap()
-    t0 = time.monotonic()
-    only = os.environ.get("HL_E2E_ONLY")
-    keep = os.environ.get("HL_KEEP")
-    t.diag("hookledgerd: %s" % hl.HOOKLEDGERD)
-    for name, fn in GROUPS:
-        if only and only not in name:
-            continue
-        tmp = tempfile.mkdtemp(prefix="hl-limits-")
-        before = len(t.failed)
-        nlogs = len(hl.ALL_LOGS)
-        try:
-            fn(t, tmp)
-        except Exception:
-            diag = traceback.format_exc().splitlines()
-            if len(hl.ALL_LOGS) > nlogs:
-                diag += ["last daemon's stderr, tail:"]
-                diag += hl.ALL_LOGS[-1][-10:]
-            t.ok(False, "%s: ran to the end" % name, diag)
-        if len(t.failed) > before and keep:
-            t.diag("%s: kept %s" % (name, tmp))
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    t.diag("elapsed %.1f s" % (time.monotonic() - t0))
-    print("1..%d" % t.n)
-    sys.stdout.flush()
-    return 1 if t.failed else 0
+    return run_groups(GROUPS, "hl-limits-", "a secret or a signature", show=hl.HOOKLEDGERD)
 
 
 if __name__ == "__main__":
