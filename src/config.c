@@ -182,19 +182,27 @@ once(struct parse *p, unsigned int *seen, unsigned int bit, const char *key)
 	return 0;
 }
 
+/* Key k, seen at most once (bit in *seen), a whole number min..max. */
 static int
-top_uint(struct parse *p, const char *k, const char *v, unsigned int bit,
-    uint64_t min, uint64_t max, unsigned int *out)
+seen_uint(struct parse *p, unsigned int *seen, const char *k, const char *v,
+    unsigned int bit, uint64_t min, uint64_t max, unsigned int *out)
 {
 	uint64_t n;
 
-	if (once(p, &p->seen, bit, k) == -1)
+	if (once(p, seen, bit, k) == -1)
 		return -1;
 	if (parse_uint(v, min, max, &n) == -1)
 		return FAIL(p, "%s must be a whole number from %llu to %llu", k,
 		    (unsigned long long)min, (unsigned long long)max);
 	*out = (unsigned int)n;
 	return 0;
+}
+
+static int
+top_uint(struct parse *p, const char *k, const char *v, unsigned int bit,
+    uint64_t min, uint64_t max, unsigned int *out)
+{
+	return seen_uint(p, &p->seen, k, v, bit, min, max, out);
 }
 
 /* A burst without a rate would limit nothing, which is not what its
@@ -375,15 +383,7 @@ static int
 section_uint(struct parse *p, const char *k, const char *v, unsigned int bit,
     uint64_t min, uint64_t max, unsigned int *out)
 {
-	uint64_t n;
-
-	if (once(p, &p->ep_seen, bit, k) == -1)
-		return -1;
-	if (parse_uint(v, min, max, &n) == -1)
-		return FAIL(p, "%s must be a whole number from %llu to %llu", k,
-		    (unsigned long long)min, (unsigned long long)max);
-	*out = (unsigned int)n;
-	return 0;
+	return seen_uint(p, &p->ep_seen, k, v, bit, min, max, out);
 }
 
 static int
