@@ -68,7 +68,7 @@ main(int argc, char **argv)
 	char			 err[512], addr[96];
 	sigset_t		 sigs;
 	int			 ch, check_only = 0, sig, rc = EXIT_FAILURE;
-	int			 lfd = -1;
+	int			 lfd = -1, lockfd = -1;
 	unsigned short		 port = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:nhV", longopts, NULL)) != -1) {
@@ -149,6 +149,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", path, err);
 		goto out;
 	}
+	if ((lockfd = ledger_lock(cfg->database, err, sizeof(err))) == -1) {
+		fprintf(stderr, "hookledgerd: %s\n", err);
+		goto out;
+	}
 	if ((lg = ledger_open(cfg->database, LEDGER_READ_WRITE, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "hookledgerd: %s\n", err);
@@ -216,6 +220,8 @@ out:
 	cpwriter_free(cw);
 	inflight_free(inf);
 	ledger_close(lg);
+	if (lockfd != -1)
+		close(lockfd);
 	config_free(cfg);
 	digest_fini();
 	if (rc == EXIT_SUCCESS)

@@ -10,11 +10,13 @@
 #include "ledger.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -87,6 +89,30 @@ migrate(struct ledger *lg, const char *path, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+/* 1 when the file is a SQLite database of something else (schema
+ * version 0, yet holding tables): the daemon must not add a ledger's
+ * tables to another application's data. 0 for an empty file. */
+static int
+foreign(struct ledger *lg, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	int		 v, n = -1;
+
+	if (user_version(lg->db, &v) == -1 || v != 0)
+		return 0;	/* migrate() reports what it cannot read */
+	if (sqlite3_prepare_v2(lg->db, "SELECT count(*) FROM sqlite_schema",
+	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (n == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s", path, n < 0 ? "not a readable SQLite "
+	    "database" : "a SQLite database of something else (schema "
+	    "version 0 with tables in it); hookledgerd adds a ledger only to "
+	    "an empty or new file");
+	return 1;
 }
 
 static int
@@ -209,6 +235,26 @@ check_current(struct ledger *lg, const char *path, char *err, size_t errlen)
 	return v == LEDGER_SCHEMA_VERSION ? 0 : -1;
 }
 
+int
+ledger_lock(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		snprintf(err, errlen, "%s: cannot open the ledger (%s)", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		snprintf(err, errlen, "%s: %s", path, errno == EWOULDBLOCK ?
+		    "another hookledgerd has this ledger open" :
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct ledger *
 ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 {
@@ -301,6 +347,8 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 		errf(err, errlen, path, "cannot set pragmas", lg->db);
 		goto fail;
 	}
+	if (mode == LEDGER_READ_WRITE && foreign(lg, path, err, errlen))
+		goto fail;
 	if (migrate(lg, path, err, errlen) == -1)
 		goto fail;
 	for (i = 0; i < ST_COUNT; i++) {

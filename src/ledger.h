@@ -88,6 +88,14 @@ struct ledger;
 struct ledger	*ledger_open(const char *path, enum ledger_mode mode,
 		    char *err, size_t errlen);
 
+/* Take the daemon's exclusive hold on the ledger at path (created empty
+ * if missing), before ledger_open(): a second hookledgerd on the same
+ * file is refused at start-up instead of failing its writes. Returns the
+ * descriptor that holds it (close it to let go; the kernel does at exit,
+ * kill -9 included), or -1 with one line in err. The command's writes
+ * do not take it: they may run beside the daemon. */
+int		 ledger_lock(const char *path, char *err, size_t errlen);
+
 /* Close; accepts NULL. */
 void		 ledger_close(struct ledger *lg);
 

@@ -1001,6 +1001,51 @@ def g_config(t, tmp):
     finally:
         holder.close()
 
+    # A second daemon on a ledger the first holds: refused at start-up,
+    # not left to fail its writes.
+    d = fresh("two-daemons")
+    sec = hl.stdwh_secret()
+    with Run(t, "config: two daemons", d,
+             [hl.Endpoint("shop", "standard-webhooks", [sec])]) as run:
+        other = hl.write_config(d, [hl.Endpoint("shop", "standard-webhooks",
+                                                [sec])], name="other.conf")
+        p = subprocess.run([hl.HOOKLEDGERD, "--config", other],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=10)
+        t.eq((p.returncode, p.stderr.decode("utf-8", "replace")),
+             (1, "hookledgerd: %s: another hookledgerd has this ledger "
+                 "open\n" % run.db),
+             "config: a second daemon on the same ledger -> exit 1, one line")
+        expect(t, run.stdwh("shop", sec, "msg_two", hl.neutral_event(
+            "payment.captured", {"payment_id": "pay_two", "amount": 5,
+                                 "currency": "EUR"})), 200,
+               applied("msg_two", 1), "config: the first daemon still "
+               "applies events")
+
+    # Another application's SQLite database is not taken over.
+    d = fresh("foreign-db")
+    other_db = os.path.join(d, "ledger.db")
+    c = sqlite3.connect(other_db)
+    c.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    c.execute("INSERT INTO customers (name) VALUES ('kept')")
+    c.commit()
+    c.close()
+    cfg = hl.write_config(d, [hl.Endpoint("shop", "standard-webhooks",
+                                          [hl.stdwh_secret()])])
+    p = subprocess.run([hl.HOOKLEDGERD, "--config", cfg],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=10)
+    t.eq((p.returncode, p.stderr.decode("utf-8", "replace")),
+         (1, "hookledgerd: %s: a SQLite database of something else (schema "
+             "version 0 with tables in it); hookledgerd adds a ledger only "
+             "to an empty or new file\n" % other_db),
+         "config: another application's database -> exit 1, one line")
+    c = sqlite3.connect(other_db)
+    names = [r[0] for r in c.execute(
+        "SELECT name FROM sqlite_schema ORDER BY name")]
+    c.close()
+    t.eq(names, ["customers"], "config: and nothing was added to it")
+
     d = fresh("short-stripe")
     s15 = "whsec_" + "A1b2C3d4E"             # 15 bytes
     cfg = hl.write_config(d, [hl.Endpoint("stripe", "stripe", [s15])])
