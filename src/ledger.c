@@ -168,26 +168,44 @@ writable(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* A reader cannot open a WAL-mode file on a read-only file system the
- * usual way: SQLite wants to create the -shm index beside it. When the
- * file system is mounted read-only (nothing can change the file) and no
- * write-ahead log with content is beside it (the file alone is the whole
- * ledger), open it as immutable instead: fills uri with "file:" and the
- * percent-encoded path and returns 1; else 0. A -wal with content (left
- * by a crash) keeps the usual open, which reads it if its -shm exists. */
+/* 1 when SQLite could not create the -shm index beside path: the file
+ * system is mounted read-only, or there is no index yet and this process
+ * may not write the directory (an auditor's account reading a copy it
+ * does not own). */
+static int
+no_index(const char *path, const char *shm)
+{
+	struct statvfs	 vfs;
+	char		 dir[4096];
+
+	if (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) != 0)
+		return 1;
+	if (access(shm, F_OK) == 0 || strlen(path) >= sizeof(dir))
+		return 0;
+	memcpy(dir, path, strlen(path) + 1);
+	return access(dirname(dir), W_OK) == -1;
+}
+
+/* A reader cannot open a WAL-mode file the usual way where SQLite cannot
+ * create its -shm index (no_index()). When, besides, no write-ahead log
+ * with content is beside it (the file alone is the whole ledger, as after
+ * the daemon stopped cleanly), open it as immutable instead: fills uri
+ * with "file:" and the percent-encoded path and returns 1; else 0. A
+ * -wal with content (a running daemon, or a crash) keeps the usual open,
+ * which reads it if its -shm exists. */
 static int
 immutable_uri(const char *path, char *uri, size_t urilen)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	char		 wal[4096];
-	struct statvfs	 vfs;
+	char		 wal[4096], shm[4096];
 	struct stat	 st;
 	size_t		 i, n;
 
-	if (statvfs(path, &vfs) == -1 || (vfs.f_flag & ST_RDONLY) == 0)
-		return 0;
 	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >=
-	    sizeof(wal))
+	    sizeof(wal) ||
+	    (size_t)snprintf(shm, sizeof(shm), "%s-shm", path) >= sizeof(shm))
+		return 0;
+	if (!no_index(path, shm))
 		return 0;
 	if (stat(wal, &st) == 0 && st.st_size > 0)
 		return 0;

@@ -72,6 +72,12 @@ class Tap:
             diag = ["got:      %r" % (got,), "expected: %r" % (want,)]
         return self.ok(got == want, desc, diag)
 
+    def skip(self, desc, why):
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, desc.replace("#", "no."),
+                                        why))
+        sys.stdout.flush()
+
     def diag(self, msg):
         for line in str(msg).splitlines():
             print("# " + line)
@@ -1129,6 +1135,33 @@ def g_tamper(t, tmp):
 
     clean = copy("clean", drop=False)
     check_verify(t, clean, 5, "tamper: untampered copy")
+
+    # An auditor's account that owns neither the copy nor its folder
+    # reads it all the same: nothing is created beside it.
+    ro = os.path.join(tmp, "audit-ro")
+    os.mkdir(ro)
+    ro_db = os.path.join(ro, "copy.db")
+    hl.backup_copy(db, ro_db)
+    os.chmod(ro_db, 0o444)
+    os.chmod(ro, 0o555)
+    os.chmod(tmp, 0o711)
+    desc = "tamper: verify as another user, in a folder it cannot write"
+    probe = None
+    if os.geteuid() == 0 and shutil.which("runuser"):
+        probe = subprocess.run(["runuser", "-u", "nobody", "--", "test",
+                                "-x", hl.HOOKLEDGER, "-a", "-r", ro_db],
+                               capture_output=True)
+    if probe is None or probe.returncode != 0:
+        t.skip(desc, "needs root, runuser and a build nobody can run")
+    else:
+        p = subprocess.run(["runuser", "-u", "nobody", "--", hl.HOOKLEDGER,
+                            "verify", "--db", ro_db], capture_output=True,
+                           timeout=30)
+        head = hl.ledger_rows(db, ("seq", "hash"))[-1]
+        t.eq((p.returncode, p.stdout.decode(), os.listdir(ro)),
+             (0, "ok: 5 entries, head seq 5, head hash %s\n" %
+              head[1].hex(), ["copy.db"]), desc + " -> exit 0, ok")
+    os.chmod(ro, 0o755)
 
     p = copy("amount")
     c = sqlite3.connect(p)
