@@ -619,6 +619,24 @@ answer_outcome(struct req *rq)
 	    out->result == LEDGER_FAILED ? 5 : 0);
 }
 
+/* RFC 9112 3.2.2: a server accepts the absolute form of the target
+ * ("POST http://host/webhooks/x"), which proxies send; it is routed by
+ * its path. Anything else is returned as it came. */
+static const char *
+origin_form(const char *url)
+{
+	const char	*p;
+
+	if (strncasecmp(url, "http://", 7) == 0)
+		p = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		p = url + 8;
+	else
+		return url;
+	p += strcspn(p, "/?");
+	return *p == '/' ? p : "/";
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -626,6 +644,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http_server	*srv = cls;
 	struct req		*rq = *req_cls;
+
+	url = origin_form(url);
 
 	if (rq == NULL) {
 		if ((rq = calloc(1, sizeof(*rq))) == NULL)
