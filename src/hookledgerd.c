@@ -124,6 +124,13 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return EXIT_FAILURE;
 	}
+	if (check_only && ledger_check_path(cfg->database, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "%s: database: %s\n", path, err);
+		cpwriter_free(cw);
+		config_free(cfg);
+		return EXIT_FAILURE;
+	}
 	if (check_only) {
 		cpwriter_free(cw);
 		printf("%s: ok, %zu endpoint%s\n", path, cfg->nendpoints,

@@ -147,13 +147,19 @@ load_head(struct ledger *lg)
 static int
 writable(const char *path, char *err, size_t errlen)
 {
-	char	 dir[4096];
+	char		 dir[4096];
+	struct stat	 sb;
 
 	if (strlen(path) >= sizeof(dir)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
 	memcpy(dir, path, strlen(path) + 1);
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file; the ledger "
+		    "database is one", path);
+		return -1;
+	}
 	if (access(path, W_OK) == -1 && errno != ENOENT) {
 		snprintf(err, errlen, "%s: the ledger database is not writable "
 		    "(%s); hookledgerd appends to it", path, strerror(errno));
@@ -251,6 +257,12 @@ check_current(struct ledger *lg, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: schema version %d is newer than this "
 		    "build knows (%d)", path, v, LEDGER_SCHEMA_VERSION);
 	return v == LEDGER_SCHEMA_VERSION ? 0 : -1;
+}
+
+int
+ledger_check_path(const char *path, char *err, size_t errlen)
+{
+	return writable(path, err, errlen);
 }
 
 int

@@ -96,6 +96,11 @@ struct ledger	*ledger_open(const char *path, enum ledger_mode mode,
  * do not take it: they may run beside the daemon. */
 int		 ledger_lock(const char *path, char *err, size_t errlen);
 
+/* What ledger_open(LEDGER_READ_WRITE) checks of path before opening it,
+ * for --check-config: a regular file or none yet, writable, in a
+ * writable directory. 0, or -1 with one line in err. */
+int		 ledger_check_path(const char *path, char *err, size_t errlen);
+
 /* Close; accepts NULL. */
 void		 ledger_close(struct ledger *lg);
 

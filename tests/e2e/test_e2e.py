@@ -1028,6 +1028,25 @@ def g_config(t, tmp):
                applied("msg_two", 1), "config: the first daemon still "
                "applies events")
 
+    # --check-config looks at the database's place as start-up would.
+    for what, name, reason in (
+            ("in a folder that does not exist", "missing/ledger.db",
+             "its directory is not writable (No such file or directory); "
+             "the write-ahead log lives beside the database"),
+            ("that is a folder", "adir",
+             "not a regular file; the ledger database is one")):
+        d = fresh("dbpath-" + name.split("/")[0])
+        os.mkdir(os.path.join(d, "adir"))
+        dbp = os.path.join(d, name)
+        cfg = hl.write_config(d, [hl.Endpoint("shop", "standard-webhooks",
+                                              [hl.stdwh_secret()])],
+                              database=dbp)
+        rc, out, err = hl.check_config(cfg)
+        t.eq((rc, out, err), (1, "", "%s: database: %s: %s\n" %
+                                     (cfg, dbp, reason)),
+             "config: --check-config with a database %s -> exit 1, one "
+             "line" % what)
+
     # Another application's SQLite database is not taken over.
     d = fresh("foreign-db")
     other_db = os.path.join(d, "ledger.db")
