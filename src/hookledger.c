@@ -638,8 +638,8 @@ out:
 	return rc;
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	struct opts	 o;
 	const char	*cmd;
@@ -695,4 +695,23 @@ main(int argc, char **argv)
 stray:
 	fprintf(stderr, "hookledger: unexpected argument \"%.64s\"\n", o.arg);
 	return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	int	 rc = run(argc, argv);
+
+	/*
+	 * What went to standard output (an export, a checkpoint, a proof, a
+	 * token) went through a buffer: a write error (a full disk under
+	 * `> file`) shows only now, and must not end in success.
+	 */
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "hookledger: standard output: %s\n",
+		    errno != 0 ? strerror(errno) : "write error");
+		if (rc == EXIT_SUCCESS)
+			rc = EXIT_USAGE;
+	}
+	return rc;
 }
