@@ -8,13 +8,17 @@ HL_BUILD="$HL_ROOT/build"
 HL_PACKAGES="build-essential autoconf automake pkg-config
 	libmicrohttpd-dev libsqlite3-dev libsodium-dev libssl-dev
 	libjansson-dev check python3 openssl curl sqlite3 tzdata"
+# What scripts/test adds: readelf (binutils), memcheck, the linters, bear
+# for compile_commands.json, systemd-analyze, and dpkg's data for the SBOM.
+HL_TEST_PACKAGES="binutils valgrind cppcheck clang-tidy bear systemd"
 
 hl_say() { printf '==> %s\n' "$*" >&2; }
 hl_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# hl_install_deps [package...]: HL_PACKAGES and these, when missing.
 hl_install_deps() {
 	local missing=() p
-	for p in $HL_PACKAGES; do
+	for p in $HL_PACKAGES "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		    grep -q 'install ok installed' || missing+=("$p")
 	done
