@@ -8,6 +8,11 @@ HL_BUILD="$HL_ROOT/build"
 HL_PACKAGES="build-essential autoconf automake pkg-config
 	libmicrohttpd-dev libsqlite3-dev libsodium-dev libssl-dev
 	libjansson-dev check python3 openssl curl sqlite3 tzdata"
+# The configure flags of build/: scripts/run and scripts/test share them,
+# so that switching between the two never reconfigures and rebuilds.
+HL_CONFIGURE_FLAGS="--enable-werror"
+# What scripts/fuzz adds: clang and its libFuzzer runtime.
+HL_FUZZ_PACKAGES="clang libclang-rt-14-dev"
 # What scripts/test adds: readelf (binutils), memcheck, the linters, bear
 # for compile_commands.json, systemd-analyze, and dpkg's data for the SBOM.
 HL_TEST_PACKAGES="binutils valgrind cppcheck clang-tidy bear systemd"
@@ -15,10 +20,10 @@ HL_TEST_PACKAGES="binutils valgrind cppcheck clang-tidy bear systemd"
 hl_say() { printf '==> %s\n' "$*" >&2; }
 hl_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# hl_install_deps [package...]: HL_PACKAGES and these, when missing.
+# hl_install_deps [packages]: install those missing (default $HL_PACKAGES).
 hl_install_deps() {
 	local missing=() p
-	for p in $HL_PACKAGES "$@"; do
+	for p in ${1:-$HL_PACKAGES}; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		    grep -q 'install ok installed' || missing+=("$p")
 	done
@@ -34,8 +39,10 @@ hl_install_deps() {
 	    hl_die "apt-get install failed"
 }
 
-# hl_build [configure options...]: bootstrap, configure and make in build/.
+# hl_build [configure options...]: bootstrap, configure and make in build/
+# (default options: $HL_CONFIGURE_FLAGS).
 hl_build() {
+	[ $# -gt 0 ] || set -- $HL_CONFIGURE_FLAGS
 	cd "$HL_ROOT" || exit 1
 	if [ ! -x configure ] || [ configure.ac -nt configure ] ||
 	    [ Makefile.am -nt Makefile.in ]; then

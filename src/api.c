@@ -19,8 +19,10 @@
 #include "balances.h"
 #include "body.h"
 #include "currency.h"
+#include "header.h"
 #include "http_reply.h"
 #include "log.h"
+#include "pan.h"
 #include "token.h"
 
 #define TENANTS_PREFIX	API_PREFIX "tenants/"
@@ -480,18 +482,6 @@ api_begin(struct api *api, struct MHD_Connection *conn, const char *url,
 
 /* ------------------------------------------------------------ writes */
 
-/* 1 to API_IDEM_KEY_MAX printable ASCII characters. */
-static int
-idem_key_valid(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i <= API_IDEM_KEY_MAX && s[i] != '\0'; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
-			return 0;
-	return i >= 1 && i <= API_IDEM_KEY_MAX;
-}
-
 /*
  * The body must be exactly {"payment": REF, "amount": N, "currency": C}.
  * Jansson keeps integers and reals apart, so 10.5, 1e3 and 1000.0 are
@@ -603,15 +593,26 @@ api_body(struct api *api, struct MHD_Connection *conn, struct api_req *ar,
 	if (key == NULL)
 		return reply_error(conn, ar, 400, "idempotency_key_missing",
 		    "an Idempotency-Key header is required", NULL);
-	if (!idem_key_valid(key))
+	if (!header_idem_key_ok(key, API_IDEM_KEY_MAX))
 		return reply_error(conn, ar, 400, "idempotency_key_invalid",
 		    "the Idempotency-Key must be 1 to 255 printable ASCII "
 		    "characters", NULL);
+	/* The key is kept for ever with the request it named. */
+	if (pan_in_text(key, strlen(key)))
+		return reply_error(conn, ar, 422, "card_data", "the "
+		    "Idempotency-Key looks like a card number; card data is "
+		    "never accepted", NULL);
 	memcpy(ar->idem_key, key, strlen(key) + 1);
 
 	if ((br = body_parse(body, len, &root)) != BODY_OK)
 		return reply_error(conn, ar, 400, body_result_code(br),
 		    body_result_message(br), NULL);
+	if (pan_in_json(root, body, len)) {
+		json_decref(root);
+		return reply_error(conn, ar, 422, "card_data", "the body holds "
+		    "what looks like a card number; card data is never "
+		    "accepted", NULL);
+	}
 	memset(job, 0, sizeof(*job));
 	rc = parse_expectation(root, ar, &job->expect, &why);
 	json_decref(root);

@@ -25,13 +25,14 @@
 #include "config.h"
 #include "digest.h"
 #include "event.h"
+#include "header.h"
 #include "inflight.h"
 #include "ledger.h"
 #include "writer.h"
 
 #define API_PREFIX		"/v1/"
 #define API_BODY_MAX		4096	/* bytes in a POST body */
-#define API_IDEM_KEY_MAX	255	/* bytes in an Idempotency-Key */
+#define API_IDEM_KEY_MAX	HEADER_IDEM_KEY_MAX
 #define API_EXCEPTIONS_MAX	1000	/* rows in one exceptions answer */
 
 struct api;

@@ -570,7 +570,10 @@ ledger_apply(struct ledger *lg, const struct ledger_event *ev,
 	memset(out, 0, sizeof(*out));
 	memset(&vo, 0, sizeof(vo));
 	ledger_save_head(lg, &saved);
-	if (lg->mode != LEDGER_READ_WRITE ||
+	/* Outside a transaction SAVEPOINT would begin one and RELEASE commit
+	 * it: the event would be committed alone, chained to entries of a
+	 * batch that was lost. */
+	if (lg->mode != LEDGER_READ_WRITE || !ledger_in_txn(lg) ||
 	    ledger_run(lg->stmt[ST_SAVEPOINT]) == -1)
 		goto failed;
 
@@ -608,10 +611,18 @@ ledger_apply(struct ledger *lg, const struct ledger_event *ev,
 		goto fail;
 	return out->result;
 fail:
+	/* Keep SQLite's reason before the rollback replaces it. */
+	ledger_keep_error(lg, "event");
 	ledger_run(lg->stmt[ST_ROLLBACK_TO]);
 	ledger_run(lg->stmt[ST_RELEASE]);
 	ledger_restore_head(lg, &saved);
+	ledger_outcome_failed(out);
+	return out->result;
 failed:
+	snprintf(lg->last_error, sizeof(lg->last_error), "%s",
+	    lg->mode != LEDGER_READ_WRITE ? "read-only handle" :
+	    !ledger_in_txn(lg) ? "the batch's transaction was rolled back" :
+	    sqlite3_errmsg(lg->db));
 	ledger_outcome_failed(out);
 	return out->result;
 }
@@ -677,10 +688,12 @@ ledger_expect(struct ledger *lg, const struct ledger_api_key *key,
 	int		 own_txn = key == NULL;
 
 	memset(out, 0, sizeof(*out));
-	if (lg->mode != LEDGER_READ_WRITE)
+	if (lg->mode == LEDGER_READ_ONLY)
 		goto failed;
 	if (own_txn && ledger_begin(lg) == -1)
 		goto failed;
+	if (!ledger_in_txn(lg))
+		goto failed;	/* lost earlier in the batch: see ledger_apply */
 	if (ledger_run(lg->stmt[ST_SAVEPOINT]) == -1)
 		goto fail;
 	if (key != NULL) {

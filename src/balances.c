@@ -5,6 +5,7 @@
 #include "balances.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -70,41 +71,206 @@ balances_query(sqlite3 *db, const char *tenant, int64_t at, char *err,
 	return o;
 }
 
+/* One exception as read by exceptions_each(); strings live until the
+ * callback returns. */
+struct exception_row {
+	const char	*tenant, *endpoint, *event_id, *payment_ref, *reason;
+	int		 posted;
+	int64_t		 recorded_at;
+	int64_t		 amount;	/* of its event, from facts */
+	const char	*currency;	/* "" when no fact (cannot happen) */
+};
+
+/*
+ * The one query of what an exception is: the tenant's (every tenant's
+ * when NULL) exceptions recorded before `before`, the newest limit of
+ * them (every one when limit is -1), oldest first, each with the amount
+ * and currency of its event. fn returns 0 to go on, -1 to stop.
+ */
+static int
+exceptions_each(sqlite3 *db, const char *tenant, int64_t before,
+    int64_t limit, int (*fn)(const struct exception_row *, void *),
+    void *arg)
+{
+	struct exception_row	 r;
+	sqlite3_stmt		*st = NULL;
+	const char		*cur;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT x.tenant, x.endpoint, x.event_id,"
+	    " x.payment_ref, x.reason, x.posted, x.recorded_at, f.amount,"
+	    " f.currency FROM (SELECT * FROM exceptions WHERE (?1 IS NULL OR"
+	    " tenant = ?1) AND recorded_at < ?3 ORDER BY id DESC LIMIT ?2) x"
+	    " LEFT JOIN facts f ON f.endpoint = x.endpoint AND f.event_id ="
+	    " x.event_id ORDER BY x.id", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (tenant != NULL)
+		sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, limit);
+	sqlite3_bind_int64(st, 3, before);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.tenant = (const char *)sqlite3_column_text(st, 0);
+		r.endpoint = (const char *)sqlite3_column_text(st, 1);
+		r.event_id = (const char *)sqlite3_column_text(st, 2);
+		r.payment_ref = (const char *)sqlite3_column_text(st, 3);
+		r.reason = (const char *)sqlite3_column_text(st, 4);
+		r.posted = sqlite3_column_int(st, 5);
+		r.recorded_at = sqlite3_column_int64(st, 6);
+		r.amount = sqlite3_column_int64(st, 7);
+		cur = (const char *)sqlite3_column_text(st, 8);
+		r.currency = cur != NULL ? cur : "";
+		if (r.tenant == NULL || r.endpoint == NULL ||
+		    r.event_id == NULL || r.payment_ref == NULL ||
+		    r.reason == NULL || fn(&r, arg) == -1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+list_row(const struct exception_row *r, void *arg)
+{
+	char	 ts[21];
+
+	balances_rfc3339(r->recorded_at, ts);
+	return json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s,"
+	    " s:s, s:b, s:s}", "tenant", r->tenant, "endpoint", r->endpoint,
+	    "event_id", r->event_id, "payment_ref", r->payment_ref, "reason",
+	    r->reason, "posted", r->posted, "recorded_at", ts));
+}
+
 json_t *
 exceptions_query(sqlite3 *db, const char *tenant, size_t limit, char *err,
     size_t errlen)
 {
-	sqlite3_stmt	*st = NULL;
-	json_t		*o, *arr;
-	char		 ts[21];
-	int		 rc;
+	json_t	*o;
 
 	if ((o = json_pack("{s:[]}", "exceptions")) == NULL)
 		return fail(db, err, errlen, NULL);
-	arr = json_object_get(o, "exceptions");
-	if (sqlite3_prepare_v2(db, "SELECT tenant, endpoint, event_id,"
-	    " payment_ref, reason, posted, recorded_at FROM (SELECT * FROM"
-	    " exceptions WHERE ?1 IS NULL OR tenant = ?1 ORDER BY id DESC"
-	    " LIMIT ?2) ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+	if (limit > INT64_MAX)
+		limit = INT64_MAX;
+	if (exceptions_each(db, tenant, INT64_MAX, (int64_t)limit, list_row,
+	    json_object_get(o, "exceptions")) == -1)
 		return fail(db, err, errlen, o);
-	if (tenant != NULL)
-		sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		balances_rfc3339(sqlite3_column_int64(st, 6), ts);
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s,"
-		    " s:b, s:s}",
-		    "tenant", (const char *)sqlite3_column_text(st, 0),
-		    "endpoint", (const char *)sqlite3_column_text(st, 1),
-		    "event_id", (const char *)sqlite3_column_text(st, 2),
-		    "payment_ref", (const char *)sqlite3_column_text(st, 3),
-		    "reason", (const char *)sqlite3_column_text(st, 4),
-		    "posted", sqlite3_column_int(st, 5),
-		    "recorded_at", ts));
+	return o;
+}
+
+/* What exceptions_summary() adds up: one group per currency and reason,
+ * sorted at the end. */
+struct summary_group {
+	char		 currency[4];
+	char		 reason[EXCEPTIONS_REASON_MAX + 1];
+	int64_t		 count, amount;
+};
+
+struct summary {
+	struct summary_group	*groups;
+	size_t			 ngroups;
+	int64_t			 open, oldest;
+	json_t			*payments;
+	size_t			 npayments;
+	int			 overflow;
+};
+
+static int
+summary_row(const struct exception_row *r, void *arg)
+{
+	struct summary		*s = arg;
+	struct summary_group	*g = NULL;
+	size_t			 i;
+
+	if (strlen(r->currency) >= sizeof(g->currency) ||
+	    strlen(r->reason) > EXCEPTIONS_REASON_MAX) {
+		s->overflow = 1;
+		return -1;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return fail(db, err, errlen, o);
+	for (i = 0; i < s->ngroups && g == NULL; i++)
+		if (strcmp(s->groups[i].currency, r->currency) == 0 &&
+		    strcmp(s->groups[i].reason, r->reason) == 0)
+			g = &s->groups[i];
+	if (g == NULL) {
+		if (s->ngroups == EXCEPTIONS_GROUPS_MAX) {
+			s->overflow = 1;
+			return -1;
+		}
+		g = &s->groups[s->ngroups++];
+		snprintf(g->currency, sizeof(g->currency), "%s", r->currency);
+		snprintf(g->reason, sizeof(g->reason), "%s", r->reason);
+	}
+	if (__builtin_add_overflow(g->amount, r->amount, &g->amount)) {
+		s->overflow = 1;
+		return -1;
+	}
+	g->count++;
+	if (s->open++ == 0)
+		s->oldest = r->recorded_at;
+	for (i = 0; i < json_array_size(s->payments); i++)
+		if (strcmp(json_string_value(json_array_get(s->payments, i)),
+		    r->payment_ref) == 0)
+			return 0;
+	if (json_array_size(s->payments) < s->npayments)
+		return json_array_append_new(s->payments,
+		    json_string(r->payment_ref));
+	return 0;
+}
+
+static int
+cmp_group(const void *a, const void *b)
+{
+	const struct summary_group *x = a, *y = b;
+	int c = strcmp(x->currency, y->currency);
+
+	return c != 0 ? c : strcmp(x->reason, y->reason);
+}
+
+json_t *
+exceptions_summary(sqlite3 *db, const char *tenant, int64_t before,
+    size_t npayments, int64_t *oldest, char *err, size_t errlen)
+{
+	struct summary	 s;
+	json_t		*o = NULL, *groups;
+	char		 ts[21];
+	size_t		 i;
+
+	memset(&s, 0, sizeof(s));
+	s.npayments = npayments;
+	if ((s.groups = calloc(EXCEPTIONS_GROUPS_MAX, sizeof(*s.groups))) ==
+	    NULL || (s.payments = json_array()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (exceptions_each(db, tenant, before, -1, summary_row, &s) == -1) {
+		if (s.overflow)
+			snprintf(err, errlen, "exceptions of tenant %s: more "
+			    "than %d kinds, or an amount out of range", tenant,
+			    EXCEPTIONS_GROUPS_MAX);
+		else
+			snprintf(err, errlen, "query failed: %s",
+			    sqlite3_errmsg(db));
+		goto fail;
+	}
+	qsort(s.groups, s.ngroups, sizeof(*s.groups), cmp_group);
+	groups = json_array();
+	for (i = 0; i < s.ngroups; i++)
+		json_array_append_new(groups, json_pack("{s:s, s:s, s:I, s:I}",
+		    "currency", s.groups[i].currency, "reason",
+		    s.groups[i].reason, "count", (json_int_t)s.groups[i].count,
+		    "amount", (json_int_t)s.groups[i].amount));
+	if (s.open > 0)
+		balances_rfc3339(s.oldest, ts);
+	*oldest = s.oldest;
+	o = json_pack("{s:I, s:o, s:o, s:o}", "open", (json_int_t)s.open,
+	    "by_reason", groups, "oldest", s.open > 0 ? json_string(ts) :
+	    json_null(), "payments", s.payments);
+	s.payments = NULL;
+	if (o == NULL)
+		snprintf(err, errlen, "out of memory");
+fail:
+	json_decref(s.payments);
+	free(s.groups);
 	return o;
 }
 

@@ -30,6 +30,21 @@ json_t	*balances_query(sqlite3 *db, const char *tenant, int64_t at,
 json_t	*exceptions_query(sqlite3 *db, const char *tenant, size_t limit,
 	    char *err, size_t errlen);
 
+#define EXCEPTIONS_GROUPS_MAX	256	/* currency and reason pairs */
+#define EXCEPTIONS_REASON_MAX	40	/* bytes of a reason */
+
+/* The tenant's exceptions recorded before `before` (Unix seconds), the
+ * same ones exceptions_query() lists, added up:
+ *   {"open":N, "by_reason":[{"currency":C, "reason":R, "count":N,
+ *    "amount":A}, ...], "oldest":"RFC3339"|null, "payments":[P, ...]}
+ * by_reason sorted by currency then reason, A the sum of the events'
+ * amounts in minor units; oldest the earliest recorded_at; payments the
+ * first npayments distinct payment references, oldest first; *oldest
+ * the earliest recorded_at in Unix seconds (0 when none). Every
+ * exception counts: none is ever closed. NULL with err on failure. */
+json_t	*exceptions_summary(sqlite3 *db, const char *tenant, int64_t before,
+	    size_t npayments, int64_t *oldest, char *err, size_t errlen);
+
 /* A payment's state as the merchant's backend asks it ("may I ship?"):
  *   {"tenant":T, "payment":P, "expected":{"amount":N,"currency":C}|null,
  *    "captured":{"amount":N,"currency":C,"verdict":V,"sca_result":S|null,

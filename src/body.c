@@ -144,6 +144,8 @@ body_parse(const unsigned char *buf, size_t len, json_t **out)
 			return BODY_NUL;
 		case json_error_duplicate_key:
 			return BODY_DUPLICATE_KEY;
+		case json_error_numeric_overflow:
+			return BODY_NUMBER_RANGE;
 		default:
 			return BODY_BAD_JSON;
 		}
@@ -178,6 +180,8 @@ body_result_code(enum body_result r)
 		return "body_duplicate_key";
 	case BODY_NOT_OBJECT:
 		return "body_not_object";
+	case BODY_NUMBER_RANGE:
+		return "body_number_range";
 	}
 	return "body_unknown";
 }
@@ -205,6 +209,9 @@ body_result_message(enum body_result r)
 		return "A JSON object in the body repeats a member name.";
 	case BODY_NOT_OBJECT:
 		return "The body is JSON but not a JSON object.";
+	case BODY_NUMBER_RANGE:
+		return "A number in the body is too large to read exactly "
+		    "(integers go up to 9223372036854775807).";
 	}
 	return "The body was rejected.";
 }

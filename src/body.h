@@ -19,7 +19,8 @@ enum body_result {
 	BODY_TOO_DEEP,		/* nesting beyond BODY_MAX_DEPTH */
 	BODY_BAD_JSON,		/* not JSON, or trailing bytes after it */
 	BODY_DUPLICATE_KEY,	/* a member name repeats within an object */
-	BODY_NOT_OBJECT		/* valid JSON, but not an object */
+	BODY_NOT_OBJECT,	/* valid JSON, but not an object */
+	BODY_NUMBER_RANGE	/* a number beyond int64 or double */
 };
 
 /* Parse len bytes at buf. On BODY_OK *out holds a new reference the caller

@@ -71,8 +71,8 @@ load_verifier(const struct opts *o, struct note_verifier *v)
 	char err[300];
 
 	if (o->pubkey == NULL) {
-		fprintf(stderr, "hookledger: --pubkey FILE is required to check "
-		    "a signature\n");
+		cli_usage(o, "--pubkey FILE is required to check a "
+		    "signature");
 		return -1;
 	}
 	if (note_verifier_load(o->pubkey, v, err, sizeof(err)) == -1) {
@@ -150,9 +150,7 @@ cmd_keygen(const struct opts *o)
 	char err[300];
 
 	if (o->out == NULL) {
-		fprintf(stderr, "usage: hookledger keygen --out PREFIX "
-		    "[--name NAME]\n");
-		return EXIT_USAGE;
+		return cli_usage(o, "--out is required");
 	}
 	if (note_keygen(o->name != NULL ? o->name : "hookledger", o->out, err,
 	    sizeof(err)) == -1) {
@@ -177,9 +175,7 @@ cmd_checkpoint(const struct opts *o)
 
 	memset(&s, 0, sizeof(s));
 	if (o->key == NULL) {
-		fprintf(stderr, "usage: hookledger checkpoint --db FILE --key "
-		    "PREFIX.key [--origin NAME]\n");
-		return EXIT_USAGE;
+		return cli_usage(o, "--key is required");
 	}
 	if (note_signer_load(o->key, &s, err, sizeof(err)) == -1) {
 		fprintf(stderr, "hookledger: %s\n", err);
@@ -214,6 +210,22 @@ cmd_checkpoint(const struct opts *o)
 	return EXIT_SUCCESS;
 }
 
+/* The number of entries, or -1. */
+static int64_t
+ledger_size(struct ledger *lg)
+{
+	sqlite3_stmt	*st;
+	int64_t		 n = -1;
+
+	if (sqlite3_prepare_v2(ledger_db(lg), "SELECT coalesce(max(seq), 0) "
+	    "FROM ledger", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 static int
 cmd_prove(const struct opts *o)
 {
@@ -223,20 +235,18 @@ cmd_prove(const struct opts *o)
 	json_t			*p;
 	char			*text, err[300], *end;
 	long long		 seq;
+	int64_t			 size;
 	size_t			 len;
 	int			 rc;
 
-	if (o->seq == NULL || o->ncheckpoints != 1) {
-		fprintf(stderr, "usage: hookledger prove --db FILE --seq N "
-		    "--checkpoint FILE\n");
-		return EXIT_USAGE;
-	}
+	if (o->seq == NULL)
+		return cli_usage(o, "--seq is required");
+	if (o->ncheckpoints != 1)
+		return cli_usage(o, "one --checkpoint is required");
 	errno = 0;
 	seq = strtoll(o->seq, &end, 10);
-	if (*o->seq == '\0' || *end != '\0' || errno != 0 || seq < 1) {
-		fprintf(stderr, "hookledger: --seq must be an entry number\n");
-		return EXIT_USAGE;
-	}
+	if (*o->seq == '\0' || *end != '\0' || errno != 0 || seq < 1)
+		return cli_usage(o, "--seq must be an entry number");
 	if ((text = slurp(o->checkpoints[0], &len)) == NULL)
 		return EXIT_USAGE;
 	/* The proof carries the checkpoint; its signature is checked by
@@ -256,6 +266,24 @@ cmd_prove(const struct opts *o)
 		return EXIT_USAGE;
 	}
 	if ((lg = open_db(o, LEDGER_READ_ONLY, NULL)) == NULL) {
+		free(text);
+		return EXIT_USAGE;
+	}
+	/* An entry the ledger or the checkpoint does not have yet is a
+	 * question asked too early, not evidence of tampering. */
+	if ((size = ledger_size(lg)) < 0 || seq > size || (uint64_t)seq >
+	    cp.size) {
+		if (size < 0)
+			cli_error(o, "cannot read the ledger's size: %s",
+			    sqlite3_errmsg(ledger_db(lg)));
+		else if (seq > size)
+			cli_usage(o, "--seq %lld: the ledger has %lld entr%s", seq,
+			    (long long)size, size == 1 ? "y" : "ies");
+		else
+			cli_usage(o, "--seq %lld: the checkpoint covers %" PRIu64
+			    " entr%s; sign a newer one", seq, cp.size,
+			    cp.size == 1 ? "y" : "ies");
+		ledger_close(lg);
 		free(text);
 		return EXIT_USAGE;
 	}
@@ -298,9 +326,7 @@ cmd_check_proof(const struct opts *o)
 	int			 rc;
 
 	if (o->proof == NULL) {
-		fprintf(stderr, "usage: hookledger check-proof --proof FILE "
-		    "--pubkey FILE\n");
-		return EXIT_USAGE;
+		return cli_usage(o, "--proof is required");
 	}
 	if (load_verifier(o, &v) == -1 || (p = load_json(o->proof)) == NULL)
 		return EXIT_USAGE;
@@ -328,9 +354,7 @@ cmd_consistency(const struct opts *o)
 	int			 tampered, rc = EXIT_USAGE;
 
 	if (o->old == NULL || o->new == NULL) {
-		fprintf(stderr, "usage: hookledger consistency --db FILE --old "
-		    "FILE --new FILE --pubkey FILE\n");
-		return EXIT_USAGE;
+		return cli_usage(o, "--old and --new are required");
 	}
 	if (load_verifier(o, &v) == -1)
 		return EXIT_USAGE;
@@ -407,9 +431,7 @@ cmd_verify_export(const struct opts *o)
 	int			 rc;
 
 	if (o->arg == NULL) {
-		fprintf(stderr, "usage: hookledger verify-export FILE "
-		    "[--checkpoint FILE]... [--pubkey FILE]\n");
-		return EXIT_USAGE;
+		return cli_usage(o, "the export FILE is required");
 	}
 	if ((rc = cli_verify_opts(o, &vo)) < 0)
 		return rc == -2 ? EXIT_TAMPERED : EXIT_USAGE;

@@ -18,10 +18,15 @@
 
 #include <sodium.h>
 
+#include "note.h"
+#include "ratelimit.h"
+
 #define DEFAULT_MAX_BODY	262144
 #define DEFAULT_TOLERANCE	300
 #define LIMIT_MAX_BODY		(16 * 1024 * 1024)
 #define LIMIT_TOLERANCE		86400
+#define MEMORY_MIN		16384
+#define MEMORY_MAX		(1024 * 1024)
 
 struct parse {
 	struct config	*cfg;
@@ -33,6 +38,10 @@ struct parse {
 	char		*dir;		/* the config file's folder */
 	unsigned int	 seen;		/* top-level keys seen, as bits */
 	unsigned int	 ep_seen;	/* keys seen in this section */
+	int		 burst_line;	/* where burst_per_ip is, or 0 */
+	int		 ep_burst_line;	/* where this section's burst is */
+	int		 header_line;	/* where max_header_bytes is */
+	int		 memory_line;	/* where connection_memory is */
 	char		*err;
 	size_t		 errlen;
 };
@@ -43,7 +52,13 @@ enum {
 	SEEN_TIMEOUT = 1 << 5, SEEN_THREADS = 1 << 6, SEEN_ALERT = 1 << 7,
 	SEEN_CP_KEY = 1 << 8, SEEN_CP_DIR = 1 << 9, SEEN_CP_ORIGIN = 1 << 10,
 	SEEN_CP_EVERY = 1 << 11, SEEN_CP_INTERVAL = 1 << 12,
-	SEEN_TENANT = 1 << 0, SEEN_SCHEME = 1 << 1, SEEN_TOLERANCE = 1 << 2
+	SEEN_REQ_TIMEOUT = 1 << 13, SEEN_HDR_BYTES = 1 << 14,
+	SEEN_HDR_COUNT = 1 << 15, SEEN_CONN_MEMORY = 1 << 16,
+	SEEN_RATE_IP = 1 << 17, SEEN_BURST_IP = 1 << 18,
+	SEEN_ALERT_TIMEOUT = 1 << 19,
+	SEEN_TENANT = 1 << 0, SEEN_SCHEME = 1 << 1, SEEN_TOLERANCE = 1 << 2,
+	SEEN_RATE = 1 << 3, SEEN_BURST = 1 << 4,	/* endpoint */
+	SEEN_TN_RATE = 1 << 7, SEEN_TN_BURST = 1 << 8	/* tenant */
 };
 
 static int
@@ -168,6 +183,37 @@ once(struct parse *p, unsigned int *seen, unsigned int bit, const char *key)
 }
 
 static int
+top_uint(struct parse *p, const char *k, const char *v, unsigned int bit,
+    uint64_t min, uint64_t max, unsigned int *out)
+{
+	uint64_t n;
+
+	if (once(p, &p->seen, bit, k) == -1)
+		return -1;
+	if (parse_uint(v, min, max, &n) == -1)
+		return FAIL(p, "%s must be a whole number from %llu to %llu", k,
+		    (unsigned long long)min, (unsigned long long)max);
+	*out = (unsigned int)n;
+	return 0;
+}
+
+/* A burst without a rate would limit nothing, which is not what its
+ * writer meant; a rate without a burst gets twice the rate, so that a
+ * sender that keeps to the rate on average may bunch up a little. */
+static int
+finish_rate(struct parse *p, int burst_line, const char *rate_key,
+    const char *burst_key, unsigned int rate, unsigned int *burst)
+{
+	if (burst_line > 0 && rate == 0)
+		return fail_at(p, burst_line, "%s needs %s above 0", burst_key,
+		    rate_key);
+	if (burst_line == 0)
+		*burst = rate > RATELIMIT_BURST_MAX / 2 ? RATELIMIT_BURST_MAX :
+		    2 * rate;
+	return 0;
+}
+
+static int
 top_key(struct parse *p, const char *k, const char *v)
 {
 	struct config	*cfg = p->cfg;
@@ -239,9 +285,12 @@ top_key(struct parse *p, const char *k, const char *v)
 	if (strcmp(k, "checkpoint_origin") == 0) {
 		if (once(p, &p->seen, SEEN_CP_ORIGIN, k) == -1)
 			return -1;
-		if (strlen(v) > 128 || strpbrk(v, " +\t") != NULL)
-			return FAIL(p, "checkpoint_origin must be up to 128 "
-			    "characters without spaces or +");
+		/* What the signer would refuse on every commit is refused
+		 * here, before the daemon runs without checkpoints. */
+		if (!note_name_valid(v, strlen(v)))
+			return FAIL(p, "checkpoint_origin must be 1 to %d "
+			    "printable ASCII characters without spaces or +",
+			    NOTE_NAME_MAX);
 		if ((cfg->checkpoint_origin = strdup(v)) == NULL)
 			return FAIL(p, "out of memory");
 		return 0;
@@ -274,6 +323,43 @@ top_key(struct parse *p, const char *k, const char *v)
 			return FAIL(p, "out of memory");
 		return 0;
 	}
+	if (strcmp(k, "alert_timeout") == 0)
+		return top_uint(p, k, v, SEEN_ALERT_TIMEOUT, 1,
+		    3600, &cfg->alert_timeout);
+	if (strcmp(k, "request_timeout") == 0)
+		return top_uint(p, k, v, SEEN_REQ_TIMEOUT, 1, 3600,
+		    &cfg->request_timeout);
+	if (strcmp(k, "max_headers") == 0)
+		return top_uint(p, k, v, SEEN_HDR_COUNT, 1, 1000,
+		    &cfg->max_headers);
+	if (strcmp(k, "max_header_bytes") == 0) {
+		if (once(p, &p->seen, SEEN_HDR_BYTES, k) == -1)
+			return -1;
+		if (parse_uint(v, 1024, MEMORY_MAX / 2, &n) == -1)
+			return FAIL(p, "max_header_bytes must be from 1024 to %d",
+			    MEMORY_MAX / 2);
+		cfg->max_header_bytes = (size_t)n;
+		p->header_line = p->line;
+		return 0;
+	}
+	if (strcmp(k, "connection_memory") == 0) {
+		if (once(p, &p->seen, SEEN_CONN_MEMORY, k) == -1)
+			return -1;
+		if (parse_uint(v, MEMORY_MIN, MEMORY_MAX, &n) == -1)
+			return FAIL(p, "connection_memory must be from %d to %d "
+			    "bytes", MEMORY_MIN, MEMORY_MAX);
+		cfg->connection_memory = (size_t)n;
+		p->memory_line = p->line;
+		return 0;
+	}
+	if (strcmp(k, "rate_per_ip") == 0)
+		return top_uint(p, k, v, SEEN_RATE_IP, 0, RATELIMIT_RATE_MAX,
+		    &cfg->rate_per_ip);
+	if (strcmp(k, "burst_per_ip") == 0) {
+		p->burst_line = p->line;
+		return top_uint(p, k, v, SEEN_BURST_IP, 1,
+		    RATELIMIT_BURST_MAX, &cfg->burst_per_ip);
+	}
 	if (strcmp(k, "threads") == 0) {
 		if (once(p, &p->seen, SEEN_THREADS, k) == -1)
 			return -1;
@@ -283,6 +369,21 @@ top_key(struct parse *p, const char *k, const char *v)
 		return 0;
 	}
 	return FAIL(p, "unknown key \"%.64s\"", k);
+}
+
+static int
+section_uint(struct parse *p, const char *k, const char *v, unsigned int bit,
+    uint64_t min, uint64_t max, unsigned int *out)
+{
+	uint64_t n;
+
+	if (once(p, &p->ep_seen, bit, k) == -1)
+		return -1;
+	if (parse_uint(v, min, max, &n) == -1)
+		return FAIL(p, "%s must be a whole number from %llu to %llu", k,
+		    (unsigned long long)min, (unsigned long long)max);
+	*out = (unsigned int)n;
+	return 0;
 }
 
 static int
@@ -322,6 +423,14 @@ endpoint_key(struct parse *p, const char *k, const char *v)
 			    LIMIT_TOLERANCE);
 		ep->tolerance = (int64_t)n;
 		return 0;
+	}
+	if (strcmp(k, "rate") == 0)
+		return section_uint(p, k, v, SEEN_RATE, 0, RATELIMIT_RATE_MAX,
+		    &ep->rate);
+	if (strcmp(k, "burst") == 0) {
+		p->ep_burst_line = p->line;
+		return section_uint(p, k, v, SEEN_BURST, 1,
+		    RATELIMIT_BURST_MAX, &ep->burst);
 	}
 	if (strcmp(k, "secret_file") == 0) {
 		char	 serr[256];
@@ -431,6 +540,17 @@ tenant_key(struct parse *p, const char *k, const char *v)
 	if (strcmp(k, "baseline_days") == 0)
 		return tenant_uint(p, k, v, 1 << 6, 7, 91,
 		    &t->baseline_days);
+	if (strcmp(k, "exceptions_threshold") == 0)
+		return tenant_uint(p, k, v, 1 << 9, 0, 1000000,
+		    &t->exceptions_threshold);
+	if (strcmp(k, "rate") == 0)
+		return section_uint(p, k, v, SEEN_TN_RATE, 0,
+		    RATELIMIT_RATE_MAX, &t->rate);
+	if (strcmp(k, "burst") == 0) {
+		p->ep_burst_line = p->line;
+		return section_uint(p, k, v, SEEN_TN_BURST, 1,
+		    RATELIMIT_BURST_MAX, &t->burst);
+	}
 	if (strcmp(k, "require_expectations") == 0) {
 		if (once(p, &p->ep_seen, SEEN_TENANT, k) == -1)
 			return -1;
@@ -449,10 +569,18 @@ static int
 end_section(struct parse *p)
 {
 	struct config_endpoint *ep = p->ep;
+	int			burst_line = p->ep_burst_line;
 
+	p->ep_burst_line = 0;
+	if (p->tn != NULL && finish_rate(p, burst_line, "rate", "burst",
+	    p->tn->rate, &p->tn->burst) == -1)
+		return -1;
 	p->tn = NULL;
 	if (ep == NULL)
 		return 0;
+	if (finish_rate(p, burst_line, "rate", "burst", ep->rate,
+	    &ep->burst) == -1)
+		return -1;
 	if (!(p->ep_seen & SEEN_TENANT))
 		return fail_at(p, ep->line, "[endpoint %s] needs a tenant",
 		    ep->name);
@@ -583,13 +711,38 @@ parse_line(struct parse *p, char *line)
 	return p->ep != NULL ? endpoint_key(p, k, v) : top_key(p, k, v);
 }
 
-struct config *
-config_load(const char *path, int need_secrets, char *err, size_t errlen)
+/* Read one line of f into line (CONFIG_MAX_LINE + 1 bytes), without its
+ * '\n', NUL terminated, its length in *len. NUL bytes are kept, so that
+ * the caller sees them: fgets() would hide everything after one. 1: a
+ * line; 0: end of file (or a read error, which ferror() tells); -1: the
+ * line is longer than CONFIG_MAX_LINE. */
+static int
+read_line(FILE *f, char *line, size_t *len)
+{
+	size_t	 n = 0;
+	int	 ch;
+
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (n == CONFIG_MAX_LINE)
+			return -1;
+		line[n++] = (char)ch;
+	}
+	line[n] = '\0';
+	*len = n;
+	return ch == EOF && n == 0 ? 0 : 1;
+}
+
+/* Parse the open stream f, which is closed before returning; path names
+ * it in errors and anchors relative paths. */
+static struct config *
+config_read(const char *path, FILE *f, int need_secrets, char *err,
+    size_t errlen)
 {
 	struct parse	 p;
 	struct config	*cfg = NULL;
-	FILE		*f = NULL;
-	char		 line[CONFIG_MAX_LINE + 2];
+	char		 line[CONFIG_MAX_LINE + 1];
+	size_t		 len;
+	int		 rc;
 	const char	*slash;
 
 	memset(&p, 0, sizeof(p));
@@ -606,9 +759,15 @@ config_load(const char *path, int need_secrets, char *err, size_t errlen)
 	cfg->max_connections = 1024;
 	cfg->max_per_ip = 256;
 	cfg->timeout = 15;
+	cfg->request_timeout = 30;
+	cfg->max_header_bytes = 8192;
+	cfg->max_headers = 64;
+	cfg->connection_memory = 65536;
+	cfg->rate_per_ip = 1000;
 	cfg->threads = 2;
 	cfg->checkpoint_every = 10000;
 	cfg->checkpoint_interval = 60;
+	cfg->alert_timeout = 60;
 	if ((cfg->tenants = calloc(CONFIG_MAX_TENANTS,
 	    sizeof(*cfg->tenants))) == NULL ||
 	    (cfg->path = strdup(path)) == NULL) {
@@ -621,21 +780,13 @@ config_load(const char *path, int need_secrets, char *err, size_t errlen)
 		fail_at(&p, 0, "out of memory");
 		goto fail;
 	}
-	if ((f = fopen(path, "re")) == NULL) {
-		fail_at(&p, 0, "cannot open: %s", strerror(errno));
-		goto fail;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t len = strlen(line);
-
+	while ((rc = read_line(f, line, &len)) != 0) {
 		p.line++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		else if (!feof(f)) {
+		if (rc == -1) {
 			FAIL(&p, "line longer than %d bytes", CONFIG_MAX_LINE);
 			goto fail;
 		}
-		if (strlen(line) != len) {
+		if (memchr(line, '\0', len) != NULL) {
 			FAIL(&p, "NUL byte in line");
 			goto fail;
 		}
@@ -660,6 +811,17 @@ config_load(const char *path, int need_secrets, char *err, size_t errlen)
 		fail_at(&p, 0, "checkpoint_key and checkpoint_dir go together");
 		goto fail;
 	}
+	if (finish_rate(&p, p.burst_line, "rate_per_ip", "burst_per_ip",
+	    cfg->rate_per_ip, &cfg->burst_per_ip) == -1)
+		goto fail;
+	if (cfg->max_header_bytes > cfg->connection_memory / 2) {
+		fail_at(&p, p.header_line > p.memory_line ? p.header_line :
+		    p.memory_line, "max_header_bytes (%zu) must be at most half "
+		    "of connection_memory (%zu), which also holds the parsed "
+		    "headers and the answer", cfg->max_header_bytes,
+		    cfg->connection_memory);
+		goto fail;
+	}
 	if (cfg->max_per_ip > cfg->max_connections)
 		cfg->max_per_ip = cfg->max_connections;
 	fclose(f);
@@ -673,6 +835,34 @@ fail:
 	sodium_memzero(line, sizeof(line));
 	config_free(cfg);
 	return NULL;
+}
+
+struct config *
+config_load(const char *path, int need_secrets, char *err, size_t errlen)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	return config_read(path, f, need_secrets, err, errlen);
+}
+
+struct config *
+config_parse_buffer(const char *path, const char *buf, size_t len,
+    int need_secrets, char *err, size_t errlen)
+{
+	FILE	*f;
+
+	/* fmemopen() wants a writable buffer, but mode "r" never writes. */
+	if ((f = fmemopen((void *)(uintptr_t)buf, len, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	return config_read(path, f, need_secrets, err, errlen);
 }
 
 void

@@ -33,6 +33,8 @@ struct config_endpoint {
 	struct secret		 secrets[CONFIG_MAX_SECRETS];
 	size_t			 nsecrets;
 	int64_t			 tolerance;	/* seconds */
+	unsigned int		 rate;		/* requests/s; 0: no limit */
+	unsigned int		 burst;
 	int			 line;		/* where the section starts */
 };
 
@@ -47,6 +49,9 @@ struct config_tenant {
 	unsigned int		 dispute_spike_factor;	/* default 3 */
 	unsigned int		 dispute_spike_min_count;	/* default 3 */
 	unsigned int		 baseline_days;		/* default 28 */
+	unsigned int		 exceptions_threshold;	/* open ones; 0 */
+	unsigned int		 rate;		/* requests/s; 0: no limit */
+	unsigned int		 burst;
 	int			 line;
 };
 
@@ -64,12 +69,19 @@ struct config {
 	unsigned int		 max_connections;
 	unsigned int		 max_per_ip;
 	unsigned int		 timeout;	/* idle seconds per connection */
+	unsigned int		 request_timeout;	/* seconds per request */
+	size_t			 max_header_bytes;	/* request line + headers */
+	unsigned int		 max_headers;	/* header fields */
+	size_t			 connection_memory;	/* bytes per connection */
+	unsigned int		 rate_per_ip;	/* requests/s; 0: no limit */
+	unsigned int		 burst_per_ip;
 	unsigned int		 threads;	/* HTTP worker threads */
 	struct config_endpoint	 endpoints[CONFIG_MAX_ENDPOINTS];
 	size_t			 nendpoints;
 	struct config_tenant	*tenants;	/* CONFIG_MAX_TENANTS slots */
 	size_t			 ntenants;
 	char			*alert_command;	/* run with the report, or NULL */
+	unsigned int		 alert_timeout;	/* seconds; 60 */
 	char			*checkpoint_key;	/* signer key file, or NULL */
 	char			*checkpoint_dir;	/* where checkpoints go */
 	char			*checkpoint_origin;	/* default: the key name */
@@ -86,6 +98,14 @@ struct config {
  * Not thread-safe; start-up only. */
 struct config	*config_load(const char *path, int need_secrets,
 		    char *err, size_t errlen);
+
+/* config_load() over len bytes at buf instead of a file (buf need not be
+ * NUL terminated and may hold NULs, which are refused as in a file). path
+ * names the text in errors and anchors relative paths as the file's
+ * location would. Same result and ownership as config_load(). Not
+ * thread-safe; start-up and tests only. */
+struct config	*config_parse_buffer(const char *path, const char *buf,
+		    size_t len, int need_secrets, char *err, size_t errlen);
 
 /* Wipe the secrets and free everything; accepts NULL. */
 void		 config_free(struct config *cfg);

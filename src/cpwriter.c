@@ -96,7 +96,8 @@ cpwriter_write(struct cpwriter *cw, struct ledger *lg)
 	memset(&cp, 0, sizeof(cp));
 	if ((size = ledger_tree_root(lg, cp.root)) < 0)
 		return -1;
-	if (size == cw->last_size)
+	/* An empty tree commits to nothing worth shipping. */
+	if (size == cw->last_size || size == 0)
 		return 0;
 	snprintf(cp.origin, sizeof(cp.origin), "%s", cw->origin);
 	cp.size = (uint64_t)size;

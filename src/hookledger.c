@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "alert.h"
 #include "balances.h"
 #include "config.h"
 #include "currency.h"
@@ -27,139 +28,120 @@
 #include "ledger.h"
 #include "reconcile.h"
 #include "report.h"
-#include "token.h"
 #include "verify.h"
 #include "cli.h"
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: hookledger COMMAND (--db FILE | --config FILE) [OPTIONS]\n"
-	    "\n"
-	    "Commands:\n"
-	    "  verify        Recompute every entry's hash, the chain and the\n"
-	    "                postings, read-only. Exit 0 intact, 1 tampering\n"
-	    "                found (the first bad entry is named), 2 usage or\n"
-	    "                I/O error.\n"
-	    "  expect        --tenant T --payment REF --amount N --currency XXX\n"
-	    "                Register what a payment should be (N in minor\n"
-	    "                units: 1050 is 10.50 USD). Exit 1 when it is\n"
-	    "                already expected with other values.\n"
-	    "  token create  --tenant T --scope payments:write|ledger:read\n"
-	    "                Create an API token; it is printed once.\n"
-	    "  balances      --tenant T [--at TIME] [--json]\n"
-	    "                Account balances from the postings; TIME is Unix\n"
-	    "                seconds or YYYY-MM-DDTHH:MM:SSZ (event time).\n"
-	    "  exceptions    [--tenant T] [--json]\n"
-	    "                Events that broke a rule or are not paid.\n"
-	    "  verify        [--checkpoint FILE]... [--pubkey FILE] also proves\n"
-	    "                that the ledger extends each signed checkpoint.\n"
-	    "  keygen        --out PREFIX [--name NAME]   (no --db)\n"
-	    "                Write PREFIX.key (0600) and PREFIX.pub (Ed25519).\n"
-	    "  checkpoint    --key PREFIX.key [--origin NAME]\n"
-	    "                Verify, then sign the head as a checkpoint (stdout).\n"
-	    "  prove         --seq N --checkpoint FILE\n"
-	    "                An inclusion proof of entry N, as JSON.\n"
-	    "  check-proof   --proof FILE --pubkey FILE   (no --db)\n"
-	    "  consistency   --old FILE --new FILE --pubkey FILE\n"
-	    "                Prove and check that one checkpoint extends another.\n"
-	    "  export        [--out FILE]  Entries as JSON Lines, with leaf hashes.\n"
-	    "  verify-export FILE [--checkpoint FILE]... [--pubkey FILE]\n"
-	    "                Verify an export without SQLite.   (no --db)\n"
-	    "  reconcile     [--date YYYY-MM-DD] [--tenant T] [--settlement FILE]\n"
-	    "                [--out DIR]\n"
-	    "                The nightly report (docs/reconcile.md): verifies the\n"
-	    "                ledger first. Exit 0 clean, 3 something flagged,\n"
-	    "                1 the ledger failed verification, 2 usage or I/O.\n"
-	    "\n"
-	    "Options:\n"
-	    "  --db FILE      the ledger database\n"
-	    "  --config FILE  read the database path from hookledgerd's config\n"
-	    "  -h, --help     show this help\n"
-	    "  -V, --version  show the version\n");
-}
-
-
 int
-parse_opts(int argc, char **argv, struct opts *o)
+parse_opts(int argc, char **argv, const struct cli_command *c,
+    struct opts *o)
 {
 	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "tenant", required_argument, NULL, 't' },
-		{ "payment", required_argument, NULL, 'p' },
-		{ "amount", required_argument, NULL, 'a' },
-		{ "currency", required_argument, NULL, 'u' },
-		{ "scope", required_argument, NULL, 's' },
-		{ "at", required_argument, NULL, 'T' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "date", required_argument, NULL, 'D' },
-		{ "settlement", required_argument, NULL, 'S' },
-		{ "out", required_argument, NULL, 'O' },
-		{ "checkpoint", required_argument, NULL, 'K' },
-		{ "pubkey", required_argument, NULL, 'P' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "origin", required_argument, NULL, 'g' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "seq", required_argument, NULL, 'q' },
-		{ "proof", required_argument, NULL, 'f' },
-		{ "old", required_argument, NULL, 'o' },
-		{ "new", required_argument, NULL, 'N' },
+		{ "db", required_argument, NULL, CLI_DB },
+		{ "config", required_argument, NULL, CLI_CONFIG },
+		{ "tenant", required_argument, NULL, CLI_TENANT },
+		{ "payment", required_argument, NULL, CLI_PAYMENT },
+		{ "amount", required_argument, NULL, CLI_AMOUNT },
+		{ "currency", required_argument, NULL, CLI_CURRENCY },
+		{ "scope", required_argument, NULL, CLI_SCOPE },
+		{ "at", required_argument, NULL, CLI_AT },
+		{ "json", no_argument, NULL, CLI_JSON },
+		{ "date", required_argument, NULL, CLI_DATE },
+		{ "settlement", required_argument, NULL, CLI_SETTLEMENT },
+		{ "out", required_argument, NULL, CLI_OUT },
+		{ "checkpoint", required_argument, NULL, CLI_CHECKPOINT },
+		{ "pubkey", required_argument, NULL, CLI_PUBKEY },
+		{ "key", required_argument, NULL, CLI_KEY },
+		{ "origin", required_argument, NULL, CLI_ORIGIN },
+		{ "name", required_argument, NULL, CLI_NAME },
+		{ "seq", required_argument, NULL, CLI_SEQ },
+		{ "proof", required_argument, NULL, CLI_PROOF },
+		{ "old", required_argument, NULL, CLI_OLD },
+		{ "new", required_argument, NULL, CLI_NEW },
+		{ "reason", required_argument, NULL, CLI_REASON },
+		{ "list", no_argument, NULL, CLI_LIST },
+		{ "id", required_argument, NULL, CLI_ID },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int ch;
+	int ch, i;
 
 	memset(o, 0, sizeof(*o));
+	o->cmd = c->name;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	opterr = 0;	/* our own one-line messages */
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (ch >= 0 && ch < CLI_NOPTS && ch != CLI_CHECKPOINT &&
+		    (o->seen & CLI_BIT(ch)))
+			return cli_usage(o, "%s is given twice",
+			    cli_opt_name(ch)), -1;
+		if (ch >= 0 && ch < CLI_NOPTS)
+			o->seen |= CLI_BIT(ch);
 		switch (ch) {
-		case 'd': o->db = optarg; break;
-		case 'c': o->config = optarg; break;
-		case 't': o->tenant = optarg; break;
-		case 'p': o->payment = optarg; break;
-		case 'a': o->amount = optarg; break;
-		case 'u': o->currency = optarg; break;
-		case 's': o->scope = optarg; break;
-		case 'T': o->at = optarg; break;
-		case 'j': o->json = 1; break;
-		case 'D': o->date = optarg; break;
-		case 'S': o->settlement = optarg; break;
-		case 'O': o->out = optarg; break;
-		case 'K':
-			if (o->ncheckpoints == CLI_MAX_CHECKPOINTS) {
-				fprintf(stderr, "hookledger: at most %d "
-				    "--checkpoint\n", CLI_MAX_CHECKPOINTS);
-				return -1;
-			}
+		case CLI_DB: o->db = optarg; break;
+		case CLI_CONFIG: o->config = optarg; break;
+		case CLI_TENANT: o->tenant = optarg; break;
+		case CLI_PAYMENT: o->payment = optarg; break;
+		case CLI_AMOUNT: o->amount = optarg; break;
+		case CLI_CURRENCY: o->currency = optarg; break;
+		case CLI_SCOPE: o->scope = optarg; break;
+		case CLI_AT: o->at = optarg; break;
+		case CLI_JSON: o->json = 1; break;
+		case CLI_DATE: o->date = optarg; break;
+		case CLI_SETTLEMENT: o->settlement = optarg; break;
+		case CLI_OUT: o->out = optarg; break;
+		case CLI_CHECKPOINT:
+			if (o->ncheckpoints == CLI_MAX_CHECKPOINTS)
+				return cli_usage(o, "at most %d --checkpoint",
+				    CLI_MAX_CHECKPOINTS), -1;
 			o->checkpoints[o->ncheckpoints++] = optarg;
 			break;
-		case 'P': o->pubkey = optarg; break;
-		case 'k': o->key = optarg; break;
-		case 'g': o->origin = optarg; break;
-		case 'n': o->name = optarg; break;
-		case 'q': o->seq = optarg; break;
-		case 'f': o->proof = optarg; break;
-		case 'o': o->old = optarg; break;
-		case 'N': o->new = optarg; break;
+		case CLI_PUBKEY: o->pubkey = optarg; break;
+		case CLI_KEY: o->key = optarg; break;
+		case CLI_ORIGIN: o->origin = optarg; break;
+		case CLI_NAME: o->name = optarg; break;
+		case CLI_SEQ: o->seq = optarg; break;
+		case CLI_PROOF: o->proof = optarg; break;
+		case CLI_OLD: o->old = optarg; break;
+		case CLI_NEW: o->new = optarg; break;
+		case CLI_REASON: o->reason = optarg; break;
+		case CLI_LIST: o->list = 1; break;
+		case CLI_ID: o->id = optarg; break;
 		case 'h':
-			usage(stdout);
+			cli_help_command(stdout, c);
 			exit(EXIT_SUCCESS);
+		case ':':
+			return cli_usage(o, "%.64s needs a value",
+			    argv[optind - 1]), -1;
 		default:
-			usage(stderr);
-			return -1;
+			return cli_usage(o, "unknown option %.64s",
+			    argv[optind - 1]), -1;
 		}
 	}
 	/* One positional argument is allowed (verify-export's FILE). */
-	if (optind < argc)
+	if (optind < argc && (c->allowed & CLI_BIT(CLI_ARG))) {
 		o->arg = argv[optind++];
-	if (optind != argc) {
-		fprintf(stderr, "hookledger: unexpected argument \"%.64s\"\n",
-		    argv[optind]);
-		return -1;
+		o->seen |= CLI_BIT(CLI_ARG);
 	}
+	if (optind != argc)
+		return cli_usage(o, "unexpected argument \"%.64s\"",
+		    argv[optind]), -1;
+	for (i = 0; i < CLI_NOPTS; i++)
+		if ((o->seen & CLI_BIT(i)) && !(c->allowed & CLI_BIT(i)))
+			return cli_usage(o, "%s does not apply to %s",
+			    cli_opt_name(i), c->name), -1;
 	return 0;
+}
+
+/* 1 when tenant is named by an [endpoint] or a [tenant] section. */
+static int
+config_knows(const struct config *cfg, const char *tenant)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nendpoints; i++)
+		if (strcmp(cfg->endpoints[i].tenant, tenant) == 0)
+			return 1;
+	return config_tenant(cfg, tenant) != NULL;
 }
 
 char *
@@ -169,14 +151,21 @@ database_path(const struct opts *o)
 	char		 err[512], *path;
 
 	if ((o->db == NULL) == (o->config == NULL)) {
-		fprintf(stderr, "hookledger: give exactly one of --db FILE "
-		    "or --config FILE\n");
+		cli_usage(o, "give exactly one of --db FILE or --config FILE");
 		return NULL;
 	}
 	if (o->db != NULL)
 		return strdup(o->db);
 	if ((cfg = config_load(o->config, 0, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s\n", err);
+		cli_error(o, "%s", err);
+		return NULL;
+	}
+	/* A config lists the tenants: a typo must not pause, or hand out a
+	 * token for, a tenant that receives nothing. */
+	if (o->tenant != NULL && !config_knows(cfg, o->tenant)) {
+		cli_error(o, "tenant %s is not in %s: no [endpoint] or [tenant] "
+		    "section names it", o->tenant, o->config);
+		config_free(cfg);
 		return NULL;
 	}
 	path = strdup(cfg->database);
@@ -193,7 +182,7 @@ open_db(const struct opts *o, enum ledger_mode mode, char **pathp)
 	if ((path = database_path(o)) == NULL)
 		return NULL;
 	if ((lg = ledger_open(path, mode, err, sizeof(err))) == NULL)
-		fprintf(stderr, "hookledger: %s\n", err);
+		cli_error(o, "%s", err);
 	if (pathp != NULL && lg != NULL)
 		*pathp = path;
 	else
@@ -201,15 +190,14 @@ open_db(const struct opts *o, enum ledger_mode mode, char **pathp)
 	return lg;
 }
 
-static int
-need_tenant(const struct opts *o)
+int
+cli_need_tenant(const struct opts *o)
 {
-	if (o->tenant == NULL || !config_name_valid(o->tenant,
-	    strlen(o->tenant))) {
-		fprintf(stderr, "hookledger: --tenant must be 1 to %d of "
-		    "[A-Za-z0-9_-]\n", CONFIG_NAME_MAX);
-		return -1;
-	}
+	if (o->tenant == NULL)
+		return cli_usage(o, "--tenant is required"), -1;
+	if (!config_name_valid(o->tenant, strlen(o->tenant)))
+		return cli_usage(o, "--tenant must be 1 to %d of "
+		    "[A-Za-z0-9_-]", CONFIG_NAME_MAX), -1;
 	return 0;
 }
 
@@ -303,6 +291,53 @@ parse_amount(const char *s, const struct currency *c, int64_t *out)
 	return 0;
 }
 
+/* "2000 USD (20.00)": minor units, and major units for people. */
+static void
+format_amount(char *buf, size_t cap, int64_t v, const struct currency *c)
+{
+	char	frac[8];
+	int64_t	p = 1, r;
+	int	e, n;
+
+	n = c->exponent < (int)sizeof(frac) ? c->exponent : 0;
+	for (e = 0; e < n; e++)
+		p *= 10;
+	frac[n] = '\0';
+	for (r = v % p, e = n - 1; e >= 0; e--, r /= 10)
+		frac[e] = (char)('0' + r % 10);
+	if (n > 0)
+		snprintf(buf, cap, "%" PRId64 " %s (%" PRId64 ".%s)", v, c->code,
+		    v / p, frac);
+	else
+		snprintf(buf, cap, "%" PRId64 " %s", v, c->code);
+}
+
+/* The conflict, said with the values already registered. */
+static void
+expect_conflict(sqlite3 *db, const struct opts *o,
+    const struct ledger_expectation *x)
+{
+	static const char	 sql[] = "SELECT amount, currency FROM "
+	    "expectations WHERE tenant = ?1 AND payment_ref = ?2";
+	sqlite3_stmt		*st = NULL;
+	const char		*cur;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, x->tenant, -1, SQLITE_STATIC) ==
+	    SQLITE_OK && sqlite3_bind_text(st, 2, x->payment_ref, -1,
+	    SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	    (cur = (const char *)sqlite3_column_text(st, 1)) != NULL)
+		cli_error(o, "payment %s of tenant %s is already expected as "
+		    "%" PRId64 " %.3s, not %" PRId64 " %s; an expectation cannot "
+		    "be changed", x->payment_ref, x->tenant,
+		    (int64_t)sqlite3_column_int64(st, 0), cur, x->amount,
+		    x->currency);
+	else
+		cli_error(o, "payment %s of tenant %s is already expected with "
+		    "another amount or currency", x->payment_ref, x->tenant);
+	sqlite3_finalize(st);
+}
+
 static int
 cmd_expect(const struct opts *o)
 {
@@ -310,80 +345,45 @@ cmd_expect(const struct opts *o)
 	struct ledger_outcome		 out;
 	const struct currency		*c;
 	struct ledger			*lg;
+	char				 amount[64];
 
-	if (need_tenant(o) == -1)
+	if (cli_need_tenant(o) == -1)
 		return EXIT_USAGE;
-	if (o->payment == NULL || !event_id_valid(o->payment,
-	    strlen(o->payment))) {
-		fprintf(stderr, "hookledger: --payment must be 1 to %d of "
-		    "[A-Za-z0-9_.:-]\n", EVENT_ID_MAX);
-		return EXIT_USAGE;
-	}
+	if (o->payment == NULL)
+		return cli_usage(o, "--payment is required");
+	if (!event_id_valid(o->payment, strlen(o->payment)))
+		return cli_usage(o, "--payment must be 1 to %d of "
+		    "[A-Za-z0-9_.:-]", EVENT_ID_MAX);
 	if (o->currency == NULL || (c = currency_lookup(o->currency,
-	    strlen(o->currency))) == NULL) {
-		fprintf(stderr, "hookledger: --currency must be an ISO 4217 "
-		    "code such as USD\n");
-		return EXIT_USAGE;
-	}
+	    strlen(o->currency))) == NULL)
+		return cli_usage(o, "--currency must be an ISO 4217 code such "
+		    "as USD");
 	memset(&x, 0, sizeof(x));
-	if (o->amount == NULL || parse_amount(o->amount, c, &x.amount) == -1) {
-		fprintf(stderr, "hookledger: --amount must be a whole number "
-		    "of minor units from 1 to %" PRId64 " for %s\n",
+	if (o->amount == NULL || parse_amount(o->amount, c, &x.amount) == -1)
+		return cli_usage(o, "--amount must be a whole number of minor "
+		    "units from 1 to %" PRId64 " for %s",
 		    currency_max_amount(c), c->code);
-		return EXIT_USAGE;
-	}
 	x.tenant = o->tenant;
 	x.payment_ref = o->payment;
 	memcpy(x.currency, c->code, sizeof(x.currency));
-	if ((lg = open_db(o, LEDGER_READ_WRITE, NULL)) == NULL)
+	if ((lg = open_db(o, LEDGER_READ_WRITE_EXISTING, NULL)) == NULL)
 		return EXIT_USAGE;
 	ledger_expect(lg, NULL, &x, (int64_t)time(NULL), &out);
+	if (out.status == 409 && !o->json)
+		expect_conflict(ledger_db(lg), o, &x);
 	ledger_close(lg);
-	if (out.status >= 300) {
-		fprintf(stderr, "hookledger: %s\n", out.response);
-		return out.status == 409 ? EXIT_TAMPERED : EXIT_USAGE;
-	}
-	printf("%s\n", out.response);
-	return EXIT_SUCCESS;
-}
-
-static int
-cmd_token(int argc, char **argv)
-{
-	struct opts		 o;
-	struct ledger		*lg;
-	enum token_scope	 scope;
-	char			 tok[TOKEN_TEXT_MAX], err[256];
-	int			 rc;
-
-	if (argc < 2 || strcmp(argv[1], "create") != 0) {
-		fprintf(stderr, "usage: hookledger token create --tenant T "
-		    "--scope payments:write|ledger:read (--db FILE | "
-		    "--config FILE)\n");
-		return EXIT_USAGE;
-	}
-	if (parse_opts(argc - 1, argv + 1, &o) == -1 || need_tenant(&o) == -1)
-		return EXIT_USAGE;
-	if (o.scope == NULL || (scope = token_scope_parse(o.scope)) == 0) {
-		fprintf(stderr, "hookledger: --scope must be payments:write "
-		    "or ledger:read\n");
-		return EXIT_USAGE;
-	}
-	if ((lg = open_db(&o, LEDGER_READ_WRITE, NULL)) == NULL)
-		return EXIT_USAGE;
-	rc = token_create(ledger_db(lg), o.tenant, scope, tok, err,
-	    sizeof(err));
-	ledger_close(lg);
-	if (rc == -1) {
-		fprintf(stderr, "hookledger: %s\n", err);
-		return EXIT_USAGE;
-	}
-	printf("%s\n", tok);
-	fflush(stdout);
-	sodium_memzero(tok, sizeof(tok));
-	fprintf(stderr, "hookledger: token for tenant %s with scope %s; it is "
-	    "shown only this once\n", o.tenant, o.scope);
-	return EXIT_SUCCESS;
+	if (o->json && (out.status < 300 || out.status == 409))
+		printf("%s\n", out.response);
+	else if (out.status < 300) {
+		format_amount(amount, sizeof(amount), x.amount, c);
+		printf("%s: payment %s of tenant %s is expected as %s\n",
+		    out.status == 201 ? "registered" : "already registered",
+		    x.payment_ref, x.tenant, amount);
+	} else if (out.status != 409)
+		cli_error(o, "cannot store the expectation (the ledger is busy "
+		    "or unwritable)");
+	return out.status < 300 ? EXIT_SUCCESS : out.status == 409 ?
+	    EXIT_TAMPERED : EXIT_USAGE;
 }
 
 /* Unix seconds, or YYYY-MM-DDTHH:MM:SSZ. */
@@ -430,12 +430,11 @@ cmd_balances(const struct opts *o)
 	size_t		 i;
 	int		 rc;
 
-	if (need_tenant(o) == -1)
+	if (cli_need_tenant(o) == -1)
 		return EXIT_USAGE;
 	if (o->at != NULL && parse_time(o->at, &at) == -1) {
-		fprintf(stderr, "hookledger: --at must be Unix seconds or "
-		    "YYYY-MM-DDTHH:MM:SSZ\n");
-		return EXIT_USAGE;
+		return cli_usage(o, "--at must be Unix seconds or "
+		    "YYYY-MM-DDTHH:MM:SSZ");
 	}
 	if ((lg = open_db(o, LEDGER_READ_ONLY, NULL)) == NULL)
 		return EXIT_USAGE;
@@ -486,7 +485,7 @@ cmd_exceptions(const struct opts *o)
 	size_t		 i;
 	int		 rc = EXIT_SUCCESS;
 
-	if (o->tenant != NULL && need_tenant(o) == -1)
+	if (o->tenant != NULL && cli_need_tenant(o) == -1)
 		return EXIT_USAGE;
 	if ((lg = open_db(o, LEDGER_READ_ONLY, NULL)) == NULL)
 		return EXIT_USAGE;
@@ -518,26 +517,7 @@ cmd_exceptions(const struct opts *o)
 }
 
 #define EXIT_FLAGGED	3
-
-/* Run the operator's alert program with the report's path; no shell. */
-static void
-run_alert(const char *cmd, const char *path)
-{
-	pid_t	 pid;
-	int	 status;
-
-	if ((pid = fork()) == -1) {
-		fprintf(stderr, "hookledger: cannot run %s: fork failed\n", cmd);
-		return;
-	}
-	if (pid == 0) {
-		execl(cmd, cmd, path, (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0)
-		fprintf(stderr, "hookledger: alert command %s failed\n", cmd);
-}
+#define EXIT_ALERT	4	/* flagged, and the alert was not delivered */
 
 static int
 cmd_reconcile(const struct opts *o)
@@ -551,18 +531,16 @@ cmd_reconcile(const struct opts *o)
 	int			 rc = EXIT_USAGE;
 	int64_t			 from, to;
 
-	if (o->tenant != NULL && need_tenant(o) == -1)
+	if (o->tenant != NULL && cli_need_tenant(o) == -1)
 		return EXIT_USAGE;
 	if (o->settlement != NULL && o->tenant == NULL) {
-		fprintf(stderr, "hookledger: --settlement needs --tenant: a "
-		    "settlement file belongs to one merchant\n");
-		return EXIT_USAGE;
+		return cli_usage(o, "--settlement needs --tenant: a "
+		    "settlement file belongs to one merchant");
 	}
 	if (o->date != NULL && reconcile_day_window("UTC", o->date, &from,
 	    &to) == -1) {
-		fprintf(stderr, "hookledger: --date must be a real calendar "
-		    "date, YYYY-MM-DD\n");
-		return EXIT_USAGE;
+		return cli_usage(o, "--date must be a real calendar "
+		    "date, YYYY-MM-DD");
 	}
 	if (o->config != NULL && (cfg = config_load(o->config, 0, err,
 	    sizeof(err))) == NULL) {
@@ -622,13 +600,11 @@ cmd_reconcile(const struct opts *o)
 	}
 	rc = json_is_true(json_object_get(report, "flagged")) ? EXIT_FLAGGED :
 	    EXIT_SUCCESS;
-	if (rc == EXIT_FLAGGED && cfg != NULL && cfg->alert_command != NULL) {
-		fflush(stdout);
-		if (o->out != NULL)
-			run_alert(cfg->alert_command, html);
-		else
-			fprintf(stderr, "hookledger: alert_command needs --out "
-			    "DIR for a report to pass it\n");
+	if (rc == EXIT_FLAGGED && cfg != NULL && cfg->alert_command != NULL &&
+	    alert_run(cfg->alert_command, cfg->alert_timeout, report,
+	    o->out != NULL ? html : NULL, err, sizeof(err)) == -1) {
+		fprintf(stderr, "hookledger: %s\n", err);
+		rc = EXIT_ALERT;
 	}
 out:
 	json_decref(report);
@@ -638,63 +614,111 @@ out:
 	return rc;
 }
 
+/* `hookledger token --help`: the three token commands. */
+static void
+token_help(void)
+{
+	static const char *const sub[] = { "token create", "token list",
+	    "token revoke" };
+	size_t i;
+
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		if (i > 0)
+			printf("\n");
+		cli_help_command(stdout, cli_command_find(sub[i]));
+	}
+}
+
+static int
+is_help(const char *s)
+{
+	return strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0;
+}
+
 static int
 run(int argc, char **argv)
 {
-	struct opts	 o;
-	const char	*cmd;
+	const struct cli_command	*c;
+	struct opts			 o;
+	char				 name[32];
+	int				 words = 1;
 
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "hookledger: a command is required (see "
+		    "hookledger --help)\n");
 		return EXIT_USAGE;
 	}
-	cmd = argv[1];
-	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
-	    strcmp(cmd, "help") == 0) {
-		usage(stdout);
+	if (is_help(argv[1]) || (strcmp(argv[1], "help") == 0 && argc == 2)) {
+		cli_help_overview(stdout);
 		return EXIT_SUCCESS;
 	}
-	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("hookledger %s\n", PACKAGE_VERSION);
 		return EXIT_SUCCESS;
 	}
+	/* hookledger help CMD [SUB] is hookledger CMD [SUB] --help. */
+	if (strcmp(argv[1], "help") == 0) {
+		snprintf(name, sizeof(name), "%.12s%s%.12s", argv[2],
+		    argc > 3 ? " " : "", argc > 3 ? argv[3] : "");
+		if (strcmp(name, "token") == 0) {
+			token_help();
+			return EXIT_SUCCESS;
+		}
+		if ((c = cli_command_find(name)) == NULL) {
+			fprintf(stderr, "hookledger: unknown command \"%.32s\" "
+			    "(see hookledger --help)\n", name);
+			return EXIT_USAGE;
+		}
+		cli_help_command(stdout, c);
+		return EXIT_SUCCESS;
+	}
+	if (strcmp(argv[1], "token") == 0) {
+		if (argc > 2 && is_help(argv[2])) {
+			token_help();
+			return EXIT_SUCCESS;
+		}
+		if (argc < 3 || (strcmp(argv[2], "create") != 0 &&
+		    strcmp(argv[2], "list") != 0 &&
+		    strcmp(argv[2], "revoke") != 0)) {
+			fprintf(stderr, "hookledger token: expected create, "
+			    "list or revoke (see hookledger token --help)\n");
+			return EXIT_USAGE;
+		}
+		snprintf(name, sizeof(name), "token %s", argv[2]);
+		words = 2;
+	} else
+		snprintf(name, sizeof(name), "%.31s", argv[1]);
+	if ((c = cli_command_find(name)) == NULL) {
+		fprintf(stderr, "hookledger: unknown command \"%.32s\" (see "
+		    "hookledger --help)\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (parse_opts(argc - words, argv + words, c, &o) == -1)
+		return EXIT_USAGE;
 	if (sodium_init() < 0 || digest_init() == -1) {
 		fprintf(stderr, "hookledger: cannot initialise the crypto "
 		    "libraries\n");
 		return EXIT_USAGE;
 	}
-	if (strcmp(cmd, "token") == 0)
-		return cmd_token(argc - 1, argv + 1);
-	if (cli_audit_command(cmd)) {
-		if (parse_opts(argc - 1, argv + 1, &o) == -1)
-			return EXIT_USAGE;
-		if (o.arg != NULL && strcmp(cmd, "verify-export") != 0)
-			goto stray;
-		return cli_audit_run(cmd, &o);
-	}
-	if (strcmp(cmd, "verify") != 0 && strcmp(cmd, "expect") != 0 &&
-	    strcmp(cmd, "balances") != 0 && strcmp(cmd, "exceptions") != 0 &&
-	    strcmp(cmd, "reconcile") != 0) {
-		fprintf(stderr, "hookledger: unknown command \"%.32s\"\n", cmd);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (parse_opts(argc - 1, argv + 1, &o) == -1)
-		return EXIT_USAGE;
-	if (o.arg != NULL)
-		goto stray;
-	if (strcmp(cmd, "verify") == 0)
+	if (strcmp(c->name, "token create") == 0)
+		return cli_token_create(&o);
+	if (strcmp(c->name, "token list") == 0)
+		return cli_token_list(&o);
+	if (strcmp(c->name, "token revoke") == 0)
+		return cli_token_revoke(&o);
+	if (cli_control_command(c->name))
+		return cli_control_run(c->name, &o);
+	if (cli_audit_command(c->name))
+		return cli_audit_run(c->name, &o);
+	if (strcmp(c->name, "verify") == 0)
 		return cmd_verify(&o);
-	if (strcmp(cmd, "expect") == 0)
+	if (strcmp(c->name, "expect") == 0)
 		return cmd_expect(&o);
-	if (strcmp(cmd, "balances") == 0)
+	if (strcmp(c->name, "balances") == 0)
 		return cmd_balances(&o);
-	if (strcmp(cmd, "reconcile") == 0)
+	if (strcmp(c->name, "reconcile") == 0)
 		return cmd_reconcile(&o);
 	return cmd_exceptions(&o);
-stray:
-	fprintf(stderr, "hookledger: unexpected argument \"%.64s\"\n", o.arg);
-	return EXIT_USAGE;
 }
 
 int

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -23,9 +24,11 @@
 #include "cpwriter.h"
 #include "digest.h"
 #include "http.h"
+#include "http_listen.h"
 #include "inflight.h"
 #include "ledger.h"
 #include "log.h"
+#include "pause.h"
 #include "writer.h"
 
 static void
@@ -60,10 +63,13 @@ main(int argc, char **argv)
 	struct inflight		*inf = NULL;
 	struct api		*api = NULL;
 	struct http_server	*srv = NULL;
+	struct pause_watch	*pw = NULL;
 	const char		*path = NULL;
 	char			 err[512], addr[96];
 	sigset_t		 sigs;
 	int			 ch, check_only = 0, sig, rc = EXIT_FAILURE;
+	int			 lfd = -1;
+	unsigned short		 port = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:nhV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -102,7 +108,24 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_FAILURE;
 	}
+	/* A daemon without endpoints would receive nothing: most likely the
+	 * wrong file, or one whose sections were lost. Refused at start-up
+	 * and by --check-config alike, before the ledger is touched. */
+	if (cfg->nendpoints == 0) {
+		fprintf(stderr, "%s: no [endpoint] section\n", path);
+		config_free(cfg);
+		return EXIT_FAILURE;
+	}
+	/* The signing key is read here too, so that --check-config refuses
+	 * what the daemon would refuse at start-up. */
+	if (check_only && (cw = cpwriter_new(cfg, err, sizeof(err))) == NULL &&
+	    err[0] != '\0') {
+		fprintf(stderr, "%s: checkpoint_key: %s\n", path, err);
+		config_free(cfg);
+		return EXIT_FAILURE;
+	}
 	if (check_only) {
+		cpwriter_free(cw);
 		printf("%s: ok, %zu endpoint%s\n", path, cfg->nendpoints,
 		    cfg->nendpoints == 1 ? "" : "s");
 		config_free(cfg);
@@ -117,7 +140,15 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit reached while appending must be an error the
+	 * writer answers 503 for (EFBIG), not a signal that kills the
+	 * daemon with requests in flight. */
+	signal(SIGXFSZ, SIG_IGN);
 
+	if ((lfd = http_listen(cfg, &port, err, sizeof(err))) == -1) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		goto out;
+	}
 	if ((lg = ledger_open(cfg->database, LEDGER_READ_WRITE, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "hookledgerd: %s\n", err);
@@ -142,7 +173,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "hookledgerd: %s\n", err);
 		goto out;
 	}
-	if ((srv = http_start(cfg, w, inf, api, err, sizeof(err))) == NULL) {
+	if ((pw = pause_watch_start(cfg->database, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "hookledgerd: %s\n", err);
+		goto out;
+	}
+	srv = http_start(cfg, lfd, port, w, inf, api, pw, err, sizeof(err));
+	lfd = -1;	/* the server's now, or closed */
+	if (srv == NULL) {
 		fprintf(stderr, "%s: %s\n", path, err);
 		goto out;
 	}
@@ -165,9 +203,17 @@ main(int argc, char **argv)
 	log_msg("info", "stopping on signal %d", sig);
 	rc = EXIT_SUCCESS;
 out:
+	if (lfd != -1)
+		close(lfd);
 	http_stop(srv);
+	pause_watch_stop(pw);
 	api_free(api);
 	writer_stop(w);
+	/* The writer has stopped: sign the head as it is left, so that the
+	 * last entries are covered by a checkpoint too. */
+	if (cw != NULL && lg != NULL && rc == EXIT_SUCCESS)
+		cpwriter_write(cw, lg);
+	cpwriter_free(cw);
 	inflight_free(inf);
 	ledger_close(lg);
 	config_free(cfg);

@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <sodium.h>
@@ -28,13 +29,19 @@
 #include "body.h"
 #include "digest.h"
 #include "event.h"
+#include "header.h"
+#include "http_admit.h"
+#include "http_guard.h"
 #include "http_reply.h"
 #include "log.h"
+#include "pan.h"
+#include "pause.h"
 #include "sig.h"
 
 #define WEBHOOK_PREFIX	"/webhooks/"
 #define PATH_LOG_MAX	128
 #define BODY_INITIAL	4096
+#define MSG_EVENT_ID	"the event id must be 1 to 255 of [A-Za-z0-9_.:-]"
 
 struct http_server {
 	struct MHD_Daemon	*mhd;
@@ -42,6 +49,10 @@ struct http_server {
 	struct writer		*writer;
 	struct inflight		*inflight;
 	struct api		*api;		/* NULL: no /v1/ routes */
+	struct http_admit	*admit;		/* header and rate limits */
+	struct http_guard	*guard;		/* request deadlines */
+	struct pause_watch	*pauses;	/* NULL: never paused */
+	int			 fd;		/* the listening socket */
 	unsigned short		 port;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
@@ -50,6 +61,7 @@ struct http_server {
 };
 
 enum req_stage {
+	STAGE_HEAD,		/* body-less: answered on the next call */
 	STAGE_BODY,		/* reading the body */
 	STAGE_QUEUED,		/* suspended, waiting for the writer */
 	STAGE_ANSWER,		/* resumed with an outcome to send */
@@ -76,6 +88,7 @@ struct req {
 	int				 submitted;	/* counted in pending */
 	unsigned int			 status;
 	const char			*code;
+	const char			*limit;		/* which refused, 429 */
 	struct writer_job		 job;
 };
 
@@ -128,11 +141,19 @@ unescape(void *cls, struct MHD_Connection *conn, char *s)
 /* Request framing the daemon refuses, whatever libmicrohttpd accepts:
  * two Content-Length headers, or Content-Length with Transfer-Encoding
  * (request smuggling behind a proxy), and header values with a NUL or
- * another control byte. */
+ * another control byte. A signature header given twice is refused too:
+ * only the first would be read, and which one a proxy keeps first is
+ * not for the sender to choose. */
 struct framing {
 	int	 content_length;
 	int	 transfer_encoding;
 	int	 bad_value;
+	int	 signed_fields[4];
+};
+
+static const char *const signed_headers[4] = {
+	"Stripe-Signature", "webhook-id", "webhook-timestamp",
+	"webhook-signature"
 };
 
 static enum MHD_Result
@@ -147,6 +168,9 @@ framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
 	if (key != NULL &&
 	    strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
 		f->transfer_encoding++;
+	for (i = 0; key != NULL && i < 4; i++)
+		if (strcasecmp(key, signed_headers[i]) == 0)
+			f->signed_fields[i]++;
 	for (i = 0; value != NULL && i < value_size; i++)
 		if (((unsigned char)value[i] < 0x20 && value[i] != '\t') ||
 		    (unsigned char)value[i] == 0x7f)
@@ -157,9 +181,14 @@ framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
 static int
 framing_ok(struct MHD_Connection *conn)
 {
-	struct framing f = { 0, 0, 0 };
+	struct framing	f;
+	size_t		i;
 
+	memset(&f, 0, sizeof(f));
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_header, &f);
+	for (i = 0; i < 4; i++)
+		if (f.signed_fields[i] > 1)
+			return 0;
 	return f.content_length <= 1 && f.transfer_encoding <= 1 &&
 	    !(f.content_length && f.transfer_encoding) && !f.bad_value;
 }
@@ -175,28 +204,35 @@ answer_error(struct req *rq, unsigned int status, const char *code,
 	return http_reply_error(rq->conn, status, code, message);
 }
 
+/* The kill switch (pause.h): 503 with Retry-After, nothing read or kept. */
+static enum MHD_Result
+answer_paused(struct req *rq)
+{
+	rq->status = 503;
+	rq->code = "paused";
+	rq->stage = STAGE_DONE;
+	return http_reply(rq->conn, 503, rq->is_api ?
+	    "{\"error\":\"paused\",\"message\":\"writes for this tenant "
+	    "are paused; nothing was recorded, retry later\"}" :
+	    "{\"error\":\"paused\",\"message\":\"deliveries for this "
+	    "tenant are paused; nothing was recorded, retry later\"}", 0, NULL,
+	    PAUSE_RETRY_AFTER);
+}
+
+/* Card data (pan.h) in a signed body: 422, and the body is wiped now. */
+static enum MHD_Result
+answer_card_data(struct req *rq)
+{
+	sodium_memzero(rq->body, rq->cap);
+	rq->len = 0;
+	return answer_error(rq, 422, "card_data", "the body holds what looks "
+	    "like a card number; card data is never accepted");
+}
+
 static const char *
 header(struct req *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
-}
-
-/* application/json, optionally followed by parameters. */
-static int
-content_type_ok(const char *v)
-{
-	static const char want[] = "application/json";
-
-	if (v == NULL)
-		return 0;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	if (strncasecmp(v, want, sizeof(want) - 1) != 0)
-		return 0;
-	v += sizeof(want) - 1;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	return *v == '\0' || *v == ';';
 }
 
 /* The Content-Length the sender declared, or -1 when absent or chunked.
@@ -238,7 +274,10 @@ start_api(struct req *rq, const char *url, const char *method)
 	ret = api_begin(rq->srv->api, rq->conn, url, method, &rq->api);
 	if (rq->api.next != API_BODY)
 		return api_done(rq, ret);
-	if (!content_type_ok(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
+	/* Reads stay available; a paused tenant's writes wait. */
+	if (pause_active(rq->srv->pauses, rq->api.tenant))
+		return answer_paused(rq);
+	if (!header_is_json(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return answer_error(rq, 415, "unsupported_media_type",
 		    "the body must be sent as application/json");
 	if (declared_length(rq) > (long long)API_BODY_MAX)
@@ -249,39 +288,85 @@ start_api(struct req *rq, const char *url, const char *method)
 	return MHD_YES;
 }
 
+/* GET or HEAD /healthz: 200 while the ledger takes writes, 503 while
+ * storage fails (a load balancer then sends elsewhere). */
+static enum MHD_Result
+answer_health(struct req *rq, const char *method)
+{
+	rq->stage = STAGE_DONE;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		rq->status = 405;
+		rq->code = "method_not_allowed";
+		return http_reply(rq->conn, 405, "{\"error\":"
+		    "\"method_not_allowed\",\"message\":\"the health check "
+		    "answers GET and HEAD\"}", 0, "GET, HEAD", 0);
+	}
+	if (!writer_storage_ok(rq->srv->writer, NULL)) {
+		rq->status = 503;
+		rq->code = "storage_unavailable";
+		return http_reply(rq->conn, 503, "{\"status\":"
+		    "\"storage_unavailable\"}", 0, NULL, 5);
+	}
+	rq->status = 200;
+	rq->code = "ok";
+	return http_reply(rq->conn, 200, "{\"status\":\"ok\"}", 0, NULL, 0);
+}
+
 static enum MHD_Result
 start_request(struct req *rq, const char *url, const char *method)
 {
 	const struct config	*cfg = rq->srv->cfg;
-	const char		*name;
+	const char		*name, *limit = NULL;
+	unsigned int		 ra = 0;
 	long long		 cl;
+	int			 hook;
 
+	/* The endpoint is known before admission so that the log line of a
+	 * 429 or 431 names it too. */
+	hook = strncmp(url, WEBHOOK_PREFIX, sizeof(WEBHOOK_PREFIX) - 1) == 0;
+	if (hook) {
+		name = url + sizeof(WEBHOOK_PREFIX) - 1;
+		if (config_name_valid(name, strlen(name)))
+			rq->ep = config_endpoint(cfg, name, strlen(name));
+	}
+	switch (http_admit(rq->srv->admit, rq->conn, url, method, &ra,
+	    &limit)) {
+	case HTTP_ADMIT_HEADERS:
+		return answer_error(rq, 431, "headers_too_large", "the request "
+		    "has more header fields, or more header bytes, than this "
+		    "service accepts");
+	case HTTP_ADMIT_RATE:
+		rq->status = 429;
+		rq->code = "rate_limited";
+		rq->limit = limit;
+		rq->stage = STAGE_DONE;
+		return http_reply_error_after(rq->conn, 429, "rate_limited",
+		    "too many requests; retry after the time in Retry-After",
+		    ra);
+	case HTTP_ADMIT_PASS:
+		break;
+	}
 	if (!framing_ok(rq->conn))
 		return answer_error(rq, 400, "bad_request", "conflicting "
-		    "Content-Length or Transfer-Encoding headers, or a control "
-		    "byte in a header value");
+		    "Content-Length or Transfer-Encoding headers, a signature "
+		    "header given twice, or a control byte in a header value");
 	if (rq->srv->api != NULL &&
 	    strncmp(url, API_PREFIX, sizeof(API_PREFIX) - 1) == 0)
 		return start_api(rq, url, method);
-	if (strncmp(url, WEBHOOK_PREFIX, sizeof(WEBHOOK_PREFIX) - 1) != 0) {
-		if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0) {
-			rq->status = 200;
-			rq->code = "ok";
-			rq->stage = STAGE_DONE;
-			return http_reply(rq->conn, 200, "{\"status\":\"ok\"}",
-			    0, NULL, 0);
-		}
+	if (!hook) {
+		if (strcmp(url, "/healthz") == 0)
+			return answer_health(rq, method);
 		return answer_error(rq, 404, "not_found", "no such resource");
 	}
-	name = url + sizeof(WEBHOOK_PREFIX) - 1;
-	if (!config_name_valid(name, strlen(name)) ||
-	    (rq->ep = config_endpoint(cfg, name, strlen(name))) == NULL)
+	if (rq->ep == NULL)
 		return answer_error(rq, 404, "unknown_endpoint",
 		    "no webhook endpoint has this name");
 	if (strcmp(method, "POST") != 0)
 		return answer_error(rq, 405, "method_not_allowed",
 		    "webhooks are delivered with POST");
-	if (!content_type_ok(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
+	if (pause_active(rq->srv->pauses, rq->ep->tenant))
+		return answer_paused(rq);
+	if (!header_is_json(header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return answer_error(rq, 415, "unsupported_media_type",
 		    "the body must be sent as application/json");
 	cl = declared_length(rq);
@@ -413,6 +498,7 @@ submit(struct req *rq)
 	/* Suspend before submitting, so the writer's resume always finds
 	 * the connection suspended. */
 	rq->stage = STAGE_QUEUED;
+	http_guard_hold(srv->guard, rq->conn);
 	MHD_suspend_connection(rq->conn);
 	writer_submit(srv->writer, job);
 	return MHD_YES;
@@ -434,12 +520,22 @@ finish_body(struct req *rq)
 	if (rq->too_large)
 		return answer_error(rq, 413, "body_too_large",
 		    "the body is larger than this endpoint accepts");
+	/* A webhook-id outside the event id grammar is a bad request, not a
+	 * bad signature: say so before the HMAC is spent on it. */
+	if (rq->ep->scheme == CONFIG_SCHEME_STDWH &&
+	    (id = header(rq, "webhook-id")) != NULL &&
+	    !event_id_valid(id, strnlen(id, EVENT_ID_MAX + 1)))
+		return answer_error(rq, 400, "invalid_event_id", MSG_EVENT_ID);
 	if ((sr = check_signature(rq)) != SIG_OK)
 		return answer_error(rq, 401, sig_result_code(sr),
 		    sig_result_message(sr));
 	if ((br = body_parse(rq->body, rq->len, &root)) != BODY_OK)
 		return answer_error(rq, 400, body_result_code(br),
 		    body_result_message(br));
+	if (pan_in_json(root, rq->body, rq->len)) {
+		json_decref(root);
+		return answer_card_data(rq);
+	}
 
 	memset(job, 0, sizeof(*job));
 	rc = rq->ep->scheme == CONFIG_SCHEME_STRIPE ?
@@ -455,8 +551,10 @@ finish_body(struct req *rq)
 	id = rq->ep->scheme == CONFIG_SCHEME_STRIPE ? job->ev.move.id :
 	    header(rq, "webhook-id");
 	if (id == NULL || !event_id_valid(id, strlen(id)))
-		return answer_error(rq, 400, "invalid_event_id", "the event id "
-		    "must be 1 to 255 of [A-Za-z0-9_.:-]");
+		return answer_error(rq, 400, "invalid_event_id", MSG_EVENT_ID);
+	/* The id is kept for ever, in the ledger and in every receipt. */
+	if (pan_in_text(id, strlen(id)))
+		return answer_card_data(rq);
 	memcpy(rq->event_id, id, strlen(id) + 1);
 
 	switch (inflight_claim(srv->inflight, rq->ep->name, rq->event_id)) {
@@ -494,8 +592,11 @@ finish_api(struct req *rq)
 		    "the body is larger than this endpoint accepts");
 	ret = api_body(rq->srv->api, rq->conn, &rq->api, rq->body, rq->len,
 	    &rq->job);
-	if (rq->api.next != API_SUBMIT)
+	if (rq->api.next != API_SUBMIT) {
+		/* Refused (card data among the reasons): wipe it now. */
+		sodium_memzero(rq->body, rq->cap);
 		return api_done(rq, ret);
+	}
 	return submit(rq);
 }
 
@@ -535,9 +636,28 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		log_safe(rq->method, sizeof(rq->method), method);
 		log_safe(rq->path, sizeof(rq->path), url);
 		*req_cls = rq;
+		/* libmicrohttpd 0.9.75 closes the connection after a response
+		 * queued on this first call, lest an upload follow. A GET (or
+		 * any request but a POST) that declares no body is answered on
+		 * the next call instead, so a poller's connection stays open. */
+		if (strcmp(method, "POST") != 0 &&
+		    header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING) == NULL &&
+		    declared_length(rq) <= 0) {
+			rq->stage = STAGE_HEAD;
+			return MHD_YES;
+		}
 		return start_request(rq, url, method);
 	}
 	switch (rq->stage) {
+	case STAGE_HEAD:
+		if (*upload_data_size != 0) {
+			/* Bytes libmicrohttpd framed as a body after all. */
+			rq->stage = STAGE_DONE;
+			*upload_data_size = 0;
+			return answer_error(rq, 400, "bad_request", "a body "
+			    "without Content-Length or Transfer-Encoding");
+		}
+		return start_request(rq, url, method);
 	case STAGE_BODY:
 		if (*upload_data_size == 0)
 			return rq->is_api ? finish_api(rq) : finish_body(rq);
@@ -579,6 +699,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	double			 ms;
 	json_t			*f;
 
+	http_guard_done(((struct http_server *)cls)->guard, conn);
 	if (rq == NULL)
 		return;
 	*req_cls = NULL;
@@ -592,12 +713,13 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	ms = (double)(end.tv_sec - rq->start.tv_sec) * 1e3 +
 	    (double)(end.tv_nsec - rq->start.tv_nsec) / 1e6;
-	f = json_pack("{s:s, s:s, s:s*, s:o*, s:s*, s:f, s:s*}",
+	f = json_pack("{s:s, s:s, s:s*, s:o*, s:s*, s:s*, s:f, s:s*}",
 	    "method", rq->method, "path", rq->path,
 	    "endpoint", rq->ep != NULL ? rq->ep->name : NULL,
 	    "status", rq->status > 0 ? json_integer(rq->status) : NULL,
 	    "code", rq->code != NULL ? rq->code :
 	    (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL : "aborted"),
+	    "limit", rq->limit,
 	    "latency_ms", ms,
 	    "event_id", rq->event_id[0] != '\0' ? rq->event_id : NULL);
 	log_json("info", "request", f);
@@ -621,68 +743,59 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct http_server *
-http_start(const struct config *cfg, struct writer *w, struct inflight *inf,
-    struct api *api, char *err, size_t errlen)
+http_start(const struct config *cfg, int fd, unsigned short port,
+    struct writer *w, struct inflight *inf, struct api *api,
+    struct pause_watch *pauses, char *err, size_t errlen)
 {
 	struct http_server	*srv;
-	struct addrinfo		 hints, *ai = NULL;
-	char			 port[8];
-	const union MHD_DaemonInfo *info;
-	unsigned int		 flags;
-	int			 rc;
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
 		snprintf(err, errlen, "out of memory");
+		close(fd);
 		return NULL;
 	}
 	srv->cfg = cfg;
 	srv->writer = w;
 	srv->inflight = inf;
 	srv->api = api;
+	srv->pauses = pauses;
+	srv->fd = fd;
+	srv->port = port;
 	pthread_mutex_init(&srv->mu, NULL);
 	pthread_cond_init(&srv->cv, NULL);
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%u", cfg->listen_port);
-	if ((rc = getaddrinfo(cfg->listen_host, port, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "listen %s:%u: %s", cfg->listen_host,
-		    cfg->listen_port, gai_strerror(rc));
+	if ((srv->admit = http_admit_new(cfg)) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-	    MHD_USE_ERROR_LOG;
-	if (ai->ai_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	srv->mhd = MHD_start_daemon(flags, cfg->listen_port, NULL, NULL,
+	if ((srv->guard = http_guard_new(cfg->request_timeout, err,
+	    errlen)) == NULL)
+		goto fail;
+
+	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, port, NULL, NULL,
 	    on_request, srv,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, srv->guard,
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		snprintf(err, errlen, "listen %s:%u: cannot start the HTTP "
-		    "server (address in use or not available?)",
-		    cfg->listen_host, cfg->listen_port);
+		    "server", cfg->listen_host, cfg->listen_port);
 		goto fail;
 	}
-	freeaddrinfo(ai);
-	ai = NULL;
-	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = info != NULL ? info->port : cfg->listen_port;
 	return srv;
 fail:
-	if (ai != NULL)
-		freeaddrinfo(ai);
+	close(fd);
+	http_guard_free(srv->guard);
+	http_admit_free(srv->admit);
 	pthread_cond_destroy(&srv->cv);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv);
@@ -698,9 +811,14 @@ http_port(const struct http_server *srv)
 void
 http_stop(struct http_server *srv)
 {
+	MHD_socket lfd;
+
 	if (srv == NULL)
 		return;
-	MHD_quiesce_daemon(srv->mhd);
+	/* Quiesced, libmicrohttpd no longer accepts and hands the socket
+	 * back: closed now, new connections are refused, not queued. */
+	if ((lfd = MHD_quiesce_daemon(srv->mhd)) != MHD_INVALID_SOCKET)
+		close(lfd);
 	/* Every job handed to the writer is answered before the threads
 	 * stop: a suspended connection must not outlive its request. The
 	 * writer always finishes a job, so this wait ends. */
@@ -710,6 +828,8 @@ http_stop(struct http_server *srv)
 		pthread_cond_wait(&srv->cv, &srv->mu);
 	pthread_mutex_unlock(&srv->mu);
 	MHD_stop_daemon(srv->mhd);
+	http_guard_free(srv->guard);
+	http_admit_free(srv->admit);
 	pthread_cond_destroy(&srv->cv);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv);

@@ -3,9 +3,10 @@
  * the merchant API (api.h), whose POSTs take the same path to the writer.
  *
  * A request is checked in the order that costs the sender most and us
- * least: route, method, media type and declared length before any body
- * byte is read; the body is streamed into a buffer capped at max_body;
- * then signature, JSON, event mapping and idempotency claim; then the
+ * least: route, method, pause (pause.h), media type and declared length
+ * before any body byte is read; the body is streamed into a buffer capped
+ * at max_body; then signature, JSON, card data (pan.h), event mapping and
+ * idempotency claim; then the
  * connection is suspended and the event handed to the writer, and resumed
  * to answer once the batch holding it has committed.
  */
@@ -17,16 +18,21 @@
 #include "api.h"
 #include "config.h"
 #include "inflight.h"
+#include "pause.h"
 #include "writer.h"
 
 struct http_server;
 
-/* Bind and start serving. URLs under /v1/ go to api, unless it is NULL
- * (then they are 404). cfg, w, inf and api must outlive the server.
- * Returns NULL with one line in err. */
-struct http_server *http_start(const struct config *cfg, struct writer *w,
-		    struct inflight *inf, struct api *api, char *err,
-		    size_t errlen);
+/* Start serving on fd, a listening socket from http_listen() bound to
+ * port, which the server then owns (closed on failure too). URLs under
+ * /v1/ go to api, unless it is NULL (then they are 404). A paused tenant
+ * (pauses, may be NULL) gets 503 "paused" for its deliveries and API
+ * writes. cfg, w, inf, api and pauses must outlive the server. Returns
+ * NULL with one line in err. */
+struct http_server *http_start(const struct config *cfg, int fd,
+		    unsigned short port, struct writer *w,
+		    struct inflight *inf, struct api *api,
+		    struct pause_watch *pauses, char *err, size_t errlen);
 
 /* The port actually bound (the configured one, or the ephemeral one
  * chosen for port 0). */

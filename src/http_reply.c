@@ -75,6 +75,14 @@ enum MHD_Result
 http_reply_error(struct MHD_Connection *conn, unsigned int status,
     const char *code, const char *message)
 {
+	return http_reply_error_after(conn, status, code, message,
+	    status == 503 ? 5 : 0);
+}
+
+enum MHD_Result
+http_reply_error_after(struct MHD_Connection *conn, unsigned int status,
+    const char *code, const char *message, unsigned int retry_after)
+{
 	json_t		*o;
 	char		*s;
 	enum MHD_Result	 ret;
@@ -85,7 +93,7 @@ http_reply_error(struct MHD_Connection *conn, unsigned int status,
 	if (s == NULL)
 		return MHD_NO;
 	ret = http_reply(conn, status, s, 0, status == 405 ? "POST" : NULL,
-	    status == 503 ? 5 : 0);
+	    retry_after);
 	free(s);
 	return ret;
 }

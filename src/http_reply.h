@@ -29,4 +29,10 @@ enum MHD_Result	http_reply_with(struct MHD_Connection *conn, unsigned int status
 enum MHD_Result	http_reply_error(struct MHD_Connection *conn,
 		    unsigned int status, const char *code, const char *message);
 
+/* http_reply_error() announcing Retry-After: retry_after seconds (none
+ * when 0) whatever the status. */
+enum MHD_Result	http_reply_error_after(struct MHD_Connection *conn,
+		    unsigned int status, const char *code, const char *message,
+		    unsigned int retry_after);
+
 #endif

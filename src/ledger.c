@@ -9,10 +9,15 @@
  */
 #include "ledger.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -109,10 +114,108 @@ load_head(struct ledger *lg)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The writer needs the file and its directory (the WAL and its index are
+ * created beside it). access() answers for this process as it is, so a
+ * read-only mount (EROFS) fails here even for root, who bypasses mode
+ * bits. A missing file is fine: SQLite creates it. */
+static int
+writable(const char *path, char *err, size_t errlen)
+{
+	char	 dir[4096];
+
+	if (strlen(path) >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	memcpy(dir, path, strlen(path) + 1);
+	if (access(path, W_OK) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "%s: the ledger database is not writable "
+		    "(%s); hookledgerd appends to it", path, strerror(errno));
+		return -1;
+	}
+	if (access(dirname(dir), W_OK) == -1) {
+		snprintf(err, errlen, "%s: its directory is not writable (%s); "
+		    "the write-ahead log lives beside the database", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A reader cannot open a WAL-mode file on a read-only file system the
+ * usual way: SQLite wants to create the -shm index beside it. When the
+ * file system is mounted read-only (nothing can change the file) and no
+ * write-ahead log with content is beside it (the file alone is the whole
+ * ledger), open it as immutable instead: fills uri with "file:" and the
+ * percent-encoded path and returns 1; else 0. A -wal with content (left
+ * by a crash) keeps the usual open, which reads it if its -shm exists. */
+static int
+immutable_uri(const char *path, char *uri, size_t urilen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char		 wal[4096];
+	struct statvfs	 vfs;
+	struct stat	 st;
+	size_t		 i, n;
+
+	if (statvfs(path, &vfs) == -1 || (vfs.f_flag & ST_RDONLY) == 0)
+		return 0;
+	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >=
+	    sizeof(wal))
+		return 0;
+	if (stat(wal, &st) == 0 && st.st_size > 0)
+		return 0;
+	n = (size_t)snprintf(uri, urilen, "file:");
+	for (i = 0; path[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)path[i];
+
+		if (n + 3 + sizeof("?immutable=1") > urilen)
+			return 0;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("/-._~", c) != NULL) {
+			uri[n++] = (char)c;
+		} else {
+			uri[n++] = '%';
+			uri[n++] = hex[c >> 4];
+			uri[n++] = hex[c & 15];
+		}
+	}
+	memcpy(uri + n, "?immutable=1", sizeof("?immutable=1"));
+	return 1;
+}
+
+/* 0 when the open file is a ledger of exactly this build's schema
+ * version; -1 with a line in err. */
+static int
+check_current(struct ledger *lg, const char *path, char *err, size_t errlen)
+{
+	int v;
+
+	if (user_version(lg->db, &v) == -1) {
+		errf(err, errlen, path, "not a readable SQLite database",
+		    lg->db);
+		return -1;
+	}
+	if (v == 0)
+		snprintf(err, errlen, "%s: not a hookledger ledger (schema "
+		    "version 0)", path);
+	else if (v < LEDGER_SCHEMA_VERSION)
+		snprintf(err, errlen, "%s: schema version %d is older than this "
+		    "build's %d; start hookledgerd on it once to upgrade it",
+		    path, v, LEDGER_SCHEMA_VERSION);
+	else if (v > LEDGER_SCHEMA_VERSION)
+		snprintf(err, errlen, "%s: schema version %d is newer than this "
+		    "build knows (%d)", path, v, LEDGER_SCHEMA_VERSION);
+	return v == LEDGER_SCHEMA_VERSION ? 0 : -1;
+}
+
 struct ledger *
 ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 {
 	struct ledger	*lg;
+	char		 uri[3 * 4096 + 32];
+	const char	*name = path;
+	struct stat	 sb;
 	int		 flags, i, v;
 
 	if ((lg = calloc(1, sizeof(*lg))) == NULL) {
@@ -120,14 +223,38 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 		return NULL;
 	}
 	lg->mode = mode;
+	/* Only the daemon creates a ledger: a mistyped path given to the
+	 * command must not become a new, empty one. */
+	if (mode != LEDGER_READ_WRITE && stat(path, &sb) == -1 &&
+	    errno == ENOENT) {
+		snprintf(err, errlen, "%s: no such ledger (only hookledgerd "
+		    "creates one)", path);
+		goto fail;
+	}
+	if (mode != LEDGER_READ_ONLY && writable(path, err, errlen) == -1)
+		goto fail;
 	flags = SQLITE_OPEN_NOMUTEX | (mode == LEDGER_READ_WRITE ?
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
-	if (sqlite3_open_v2(path, &lg->db, flags, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : mode ==
+	    LEDGER_READ_WRITE_EXISTING ? SQLITE_OPEN_READWRITE :
+	    SQLITE_OPEN_READONLY);
+	if (mode == LEDGER_READ_ONLY && immutable_uri(path, uri, sizeof(uri))) {
+		name = uri;
+		flags |= SQLITE_OPEN_URI;
+	}
+	if (sqlite3_open_v2(name, &lg->db, flags, NULL) != SQLITE_OK) {
 		errf(err, errlen, path, "cannot open", lg->db);
 		goto fail;
 	}
 	sqlite3_extended_result_codes(lg->db, 1);
 	sqlite3_busy_timeout(lg->db, 5000);
+	/* SQLite quietly opens a file it cannot write read-only; the daemon
+	 * would then fail every request instead of refusing to start. */
+	if (mode == LEDGER_READ_WRITE && sqlite3_db_readonly(lg->db, "main")
+	    == 1) {
+		snprintf(err, errlen, "%s: the ledger database is read-only; "
+		    "hookledgerd appends to it", path);
+		goto fail;
+	}
 	if (sqlite3_db_config(lg->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) !=
 	    SQLITE_OK ||
 	    sqlite3_db_config(lg->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) !=
@@ -159,6 +286,12 @@ ledger_open(const char *path, enum ledger_mode mode, char *err, size_t errlen)
 		}
 		return lg;
 	}
+	/* The command writes only to a ledger the daemon made and brought
+	 * to this schema: it checks before changing anything, even the
+	 * journal mode, and leaves migrations to the daemon. */
+	if (mode == LEDGER_READ_WRITE_EXISTING &&
+	    check_current(lg, path, err, errlen) == -1)
+		goto fail;
 	/* WAL lets readers (verify, reports) run beside the writer; FULL
 	 * makes every commit durable before a 2xx is sent. */
 	if (exec1(lg->db, "PRAGMA journal_mode = WAL") == -1 ||
@@ -218,25 +351,97 @@ ledger_head(const struct ledger *lg, unsigned char hash[DIGEST_SHA256_LEN])
 	return lg->head_seq;
 }
 
+void
+ledger_keep_error(struct ledger *lg, const char *what)
+{
+	/* The extended code tells a failed write (778) from a failed fsync
+	 * (1034) or a full disk (13); the system's errno is not kept by
+	 * SQLite once the transaction has been rolled back. */
+	snprintf(lg->last_error, sizeof(lg->last_error), "%s: %s, SQLite "
+	    "code %d", what, sqlite3_errmsg(lg->db),
+	    sqlite3_extended_errcode(lg->db));
+}
+
 int
 ledger_begin(struct ledger *lg)
 {
+	/* A ROLLBACK that itself failed (I/O error) leaves the transaction
+	 * open; without this every later BEGIN would fail for good. */
+	if (!sqlite3_get_autocommit(lg->db) &&
+	    exec1(lg->db, "ROLLBACK") == -1) {
+		ledger_keep_error(lg, "rollback");
+		return -1;
+	}
 	if (lg->head_seq < 0 && (load_head(lg) == -1 ||
 	    load_frontier(lg) == -1)) {
+		ledger_keep_error(lg, "reloading the head");
 		lg->head_seq = -1;
 		return -1;
 	}
-	return exec1(lg->db, "BEGIN IMMEDIATE");
+	if (exec1(lg->db, "BEGIN IMMEDIATE") == -1) {
+		ledger_keep_error(lg, "begin");
+		return -1;
+	}
+	return 0;
+}
+
+int
+ledger_probe(struct ledger *lg)
+{
+	char	sql[64];
+	int	v;
+
+	if (ledger_begin(lg) == -1)
+		return -1;
+	/* Rewriting the header with the value it has: a real page written
+	 * to the log and synced at commit, and no change to the ledger. */
+	if (user_version(lg->db, &v) == -1) {
+		ledger_keep_error(lg, "probe");
+		goto fail;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+	if (exec1(lg->db, sql) == -1) {
+		ledger_keep_error(lg, "probe");
+		goto fail;
+	}
+	return ledger_commit(lg);
+fail:
+	if (ledger_in_txn(lg))
+		exec1(lg->db, "ROLLBACK");
+	return -1;
+}
+
+const char *
+ledger_errmsg(const struct ledger *lg)
+{
+	return lg->last_error[0] != '\0' ? lg->last_error : "unknown error";
+}
+
+int
+ledger_in_txn(struct ledger *lg)
+{
+	return !sqlite3_get_autocommit(lg->db);
 }
 
 int
 ledger_commit(struct ledger *lg)
 {
-	if (exec1(lg->db, "COMMIT") == 0)
+	/* SQLite may have rolled the whole transaction back on its own
+	 * (SQLITE_FULL, SQLITE_IOERR): then there is nothing to commit and
+	 * every outcome of the batch is void. */
+	if (!ledger_in_txn(lg))
+		snprintf(lg->last_error, sizeof(lg->last_error), "commit: the "
+		    "transaction was rolled back after a storage error");
+	else if (exec1(lg->db, "COMMIT") == 0)
 		return 0;
-	exec1(lg->db, "ROLLBACK");
+	else
+		ledger_keep_error(lg, "commit");
+	if (ledger_in_txn(lg))
+		exec1(lg->db, "ROLLBACK");
+	/* The in-memory head and Merkle frontier describe entries that are
+	 * not in the file: read both back from what is. */
 	if (load_head(lg) == -1 || load_frontier(lg) == -1)
-		lg->head_seq = -1;	/* poisoned: the next apply fails */
+		lg->head_seq = -1;	/* poisoned: the next begin reloads */
 	return -1;
 }
 

@@ -17,12 +17,14 @@
 #include "digest.h"
 #include "event.h"
 
-#define LEDGER_SCHEMA_VERSION	4
+#define LEDGER_SCHEMA_VERSION	5
 #define LEDGER_RESPONSE_MAX	512	/* bytes in a stored JSON response */
 
 enum ledger_mode {
 	LEDGER_READ_ONLY,
-	LEDGER_READ_WRITE		/* creates and migrates the file */
+	LEDGER_READ_WRITE,		/* creates and migrates the file */
+	LEDGER_READ_WRITE_EXISTING	/* the CLI's writes: never creates,
+					   never migrates */
 };
 
 /* One verified event, handed to ledger_apply(). Strings are borrowed. */
@@ -69,11 +71,20 @@ struct ledger_outcome {
 
 struct ledger;
 
-/* Open path. LEDGER_READ_WRITE creates the file if needed, sets WAL mode,
- * synchronous=FULL and defensive mode, and applies pending migrations;
- * LEDGER_READ_ONLY opens with SQLITE_OPEN_READONLY and checks that the
- * schema version is one this build knows. Returns NULL with one line in
- * err on failure. The handle is not thread-safe: one thread uses it. */
+/* Open path. LEDGER_READ_WRITE (the daemon) creates the file if needed,
+ * sets WAL mode, synchronous=FULL and defensive mode, and applies pending
+ * migrations; LEDGER_READ_WRITE_EXISTING (the command's writes) does the
+ * same to a file that must already be a ledger of exactly this build's
+ * schema version: it never creates a file and never migrates one. Both
+ * refuse a file or directory this process cannot write (a read-only
+ * mount, say) instead of opening it read-only. LEDGER_READ_ONLY opens
+ * with SQLITE_OPEN_READONLY and checks that the schema version is one
+ * this build knows; on a file system mounted read-only, with no
+ * write-ahead log beside the file, it opens the file as immutable
+ * (SQLite could not create its -shm index there). A missing file is
+ * "PATH: no such ledger ..." in every mode but LEDGER_READ_WRITE.
+ * Returns NULL with one line in err on failure. The handle is not
+ * thread-safe: one thread uses it. */
 struct ledger	*ledger_open(const char *path, enum ledger_mode mode,
 		    char *err, size_t errlen);
 
@@ -87,11 +98,33 @@ sqlite3		*ledger_db(struct ledger *lg);
 int		 ledger_begin(struct ledger *lg);
 
 /* Commit. 0, or -1 after rolling back: then every outcome of this
- * transaction is void, and the in-memory head is reloaded. */
+ * transaction is void, and the in-memory head and Merkle frontier are
+ * reloaded from the file (or, if that fails too, reloaded by the next
+ * ledger_begin()). Also -1 when SQLite already rolled the transaction
+ * back by itself after SQLITE_FULL or SQLITE_IOERR. */
 int		 ledger_commit(struct ledger *lg);
 
+/* Write and commit a transaction that changes nothing (the header's
+ * user_version rewritten with its value), to learn whether storage takes
+ * writes again. 0, or -1 with the reason in ledger_errmsg(). Only the
+ * writer thread calls this, with no transaction open. */
+int		 ledger_probe(struct ledger *lg);
+
+/* Why the last ledger_begin(), ledger_commit() or ledger_probe() that
+ * returned -1, or ledger_apply() that returned LEDGER_FAILED, failed, as
+ * SQLite said it before the rollback. Valid until the next call on lg;
+ * owned by lg. Writer thread only. */
+const char	*ledger_errmsg(const struct ledger *lg);
+
+/* 1 while a transaction is open on lg, 0 once it has ended, including
+ * when SQLite ended it by itself after a storage error. */
+int		 ledger_in_txn(struct ledger *lg);
+
 /* Apply one event inside the open transaction, in a savepoint of its own,
- * so that its failure leaves its neighbours in the batch untouched.
+ * so that its failure leaves its neighbours in the batch untouched. With
+ * no transaction open (never begun, or lost to a storage error earlier in
+ * the batch) it does nothing and answers 503, so that no event is ever
+ * committed on its own outside the batch.
  * recorded_at is the server time to stamp. Always fills *out; returns its
  * result. Only the writer thread calls this. */
 enum ledger_result ledger_apply(struct ledger *lg, const struct ledger_event *ev,

@@ -40,6 +40,7 @@ struct ledger {
 	unsigned char	 head_hash[DIGEST_SHA256_LEN];
 	struct merkle_frontier frontier;	/* the tree of head_seq leaves */
 	sqlite3_stmt	*merkle_get;	/* prepared on first use, any mode */
+	char		 last_error[160];	/* of the last failed event */
 };
 
 struct ledger_head {
@@ -56,6 +57,11 @@ int	ledger_run(sqlite3_stmt *st);
 /* Set out to status and the compact JSON of body (stolen). */
 void	ledger_respond(struct ledger_outcome *out, enum ledger_result r,
 	    int status, json_t *body);
+
+/* Keep SQLite's reason for the failure of a step of lg, with its extended
+ * result code, in lg->last_error before a rollback replaces it; what
+ * names the step. Writer thread only. */
+void	ledger_keep_error(struct ledger *lg, const char *what);
 
 void	ledger_save_head(const struct ledger *lg, struct ledger_head *h);
 void	ledger_restore_head(struct ledger *lg, const struct ledger_head *h);

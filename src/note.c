@@ -73,6 +73,12 @@ valid_name(const char *s, size_t len)
 	return 1;
 }
 
+int
+note_name_valid(const char *s, size_t len)
+{
+	return s != NULL && valid_name(s, len);
+}
+
 /* First 4 bytes of SHA-256(name "\n" 0x01 pk). */
 static void
 key_id(const char *name, size_t namelen, const unsigned char pk[32],

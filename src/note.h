@@ -37,6 +37,10 @@ struct note_checkpoint {
 	unsigned char	 root[NOTE_HASH_LEN];
 };
 
+/* Whether s (len bytes) can be a key name or a checkpoint origin: 1 to
+ * NOTE_NAME_MAX printable ASCII bytes, no space or '+'. Pure. */
+int	note_name_valid(const char *s, size_t len);
+
 /* A new key pair named name (1 to NOTE_NAME_MAX printable ASCII bytes, no
  * space or '+'); writes PREFIX.key (mode 0600, the signer key) and
  * PREFIX.pub (the verifier key), refusing to overwrite either. 0, or -1

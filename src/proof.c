@@ -161,7 +161,7 @@ entry_from_json(const json_t *o, struct entry *e, struct entry_posting *p,
     char *err, size_t errlen)
 {
 	const json_t	*ps, *x;
-	int64_t		 fmt, v;
+	int64_t		 fmt;
 	size_t		 i;
 
 	memset(e, 0, sizeof(*e));
@@ -193,7 +193,6 @@ entry_from_json(const json_t *o, struct entry *e, struct entry_posting *p,
 	}
 	e->postings = p;
 	e->npostings = json_array_size(ps);
-	(void)v;
 	return 0;
 }
 
@@ -220,18 +219,20 @@ subtree(void *cls, uint64_t start, uint64_t count, unsigned char out[32])
 /* The stored tree's root at size, compared with the checkpoint's. */
 static int
 stored_root_is(struct ledger *lg, const struct note_checkpoint *cp,
-    char *err, size_t errlen)
+    const char *which, char *err, size_t errlen)
 {
 	unsigned char root[32];
 
 	if (cp->size == 0)
-		return errf(err, errlen, "the checkpoint's tree is empty");
+		return errf(err, errlen, "%s tree is empty", which);
 	if (ledger_merkle_subtree(lg, 0, cp->size, root) == -1)
 		return errf(err, errlen, "this ledger has no tree of %" PRIu64
-		    " entries", cp->size);
+		    " entries, as %s has: it was cut short or is an older "
+		    "copy", cp->size, which);
 	if (memcmp(root, cp->root, 32) != 0)
 		return errf(err, errlen, "this ledger's tree of %" PRIu64
-		    " entries does not have the checkpoint's root", cp->size);
+		    " entries does not have %s root: one of them is of a "
+		    "fork or a rewrite", cp->size, which);
 	return 0;
 }
 
@@ -249,7 +250,7 @@ proof_inclusion(struct ledger *lg, int64_t seq, const struct note_checkpoint *cp
 		    "tree of %" PRIu64 " entries", seq, cp->size);
 		return NULL;
 	}
-	if (stored_root_is(lg, cp, err, errlen) == -1)
+	if (stored_root_is(lg, cp, "the checkpoint's", err, errlen) == -1)
 		return NULL;
 	if ((entry = proof_entry_json(lg, seq, err, errlen)) == NULL)
 		return NULL;
@@ -339,8 +340,9 @@ proof_consistency(struct ledger *lg, const struct note_checkpoint *old,
 		    "larger than the new (%" PRIu64 ")", old->size, new->size);
 		return NULL;
 	}
-	if (stored_root_is(lg, old, err, errlen) == -1 ||
-	    stored_root_is(lg, new, err, errlen) == -1)
+	if (stored_root_is(lg, old, "the old checkpoint's", err, errlen) ==
+	    -1 || stored_root_is(lg, new, "the new checkpoint's", err,
+	    errlen) == -1)
 		return NULL;
 	if (merkle_consistency_proof(old->size, new->size, subtree, lg, p, &n) ==
 	    -1) {
@@ -426,8 +428,10 @@ proof_export(struct ledger *lg, FILE *out, char *err, size_t errlen)
 	    "export");
 }
 
+/* A fault on line lineno of an export; seq is the entry it should hold. */
 static enum verify_result
-bad(struct verify_report *out, int64_t seq, const char *fmt, ...)
+bad(struct verify_report *out, int64_t lineno, int64_t seq,
+    const char *fmt, ...)
 {
 	char	 msg[VERIFY_PROBLEM_MAX - 64];
 	va_list	 ap;
@@ -436,12 +440,50 @@ bad(struct verify_report *out, int64_t seq, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	out->bad_seq = seq;
-	if (seq > 0)
-		snprintf(out->problem, sizeof(out->problem), "entry %" PRId64
-		    ": %s", seq, msg);
+	if (lineno > 0)
+		snprintf(out->problem, sizeof(out->problem), "line %" PRId64
+		    ": %s", lineno, msg);
 	else
 		snprintf(out->problem, sizeof(out->problem), "%s", msg);
 	return VERIFY_TAMPERED;
+}
+
+/*
+ * The checks verify makes of a row, made of an exported entry: an export
+ * rewritten whole hashes consistently, so only these and the checkpoints
+ * stand between it and a forged ledger. Bounding every posting also keeps
+ * the sums below from overflowing. NULL, or the fault.
+ */
+static const char *
+entry_fault(const struct entry *e)
+{
+	int64_t	 debits = 0, credits = 0;
+	size_t	 i;
+
+	if (event_kind_parse(e->kind) <= 0)
+		return "its kind is unknown";
+	if (e->amount <= 0 || e->amount > CURRENCY_MAX_AMOUNT)
+		return "its amount is not a positive integer within limits";
+	if (currency_lookup(e->currency, strlen(e->currency)) == NULL)
+		return "its currency is unknown";
+	if (e->format == 1 && e->npostings > 0)
+		return "a format-1 entry has postings";
+	if (e->format == 2 && e->npostings == 0)
+		return "its postings are missing";
+	for (i = 0; i < e->npostings; i++) {
+		const struct entry_posting *q = &e->postings[i];
+
+		if (!entry_account_valid(q->account) || q->debit < 0 ||
+		    q->credit < 0 || (q->debit == 0) == (q->credit == 0) ||
+		    q->debit > CURRENCY_MAX_AMOUNT ||
+		    q->credit > CURRENCY_MAX_AMOUNT)
+			return "a posting is malformed";
+		debits += q->debit;
+		credits += q->credit;
+	}
+	if (debits != credits || (e->format == 2 && debits != e->amount))
+		return "its postings do not balance";
+	return NULL;
 }
 
 enum verify_result
@@ -453,11 +495,12 @@ proof_verify_export(FILE *in, const struct verify_opts *o,
 	struct entry_posting	 p[ENTRY_POSTINGS_MAX];
 	unsigned char		 prev[32], h[32], claimed[32], leaf[32];
 	unsigned char		 claimed_leaf[32], root[32];
+	const char		*fault;
 	char			*line, err[200];
 	json_t			*j;
 	json_error_t		 je;
-	int64_t			 debits, credits;
-	size_t			 i, c, len;
+	int64_t			 lineno, want;
+	size_t			 c, len;
 	enum verify_result	 r = VERIFY_OK;
 
 	memset(out, 0, sizeof(*out));
@@ -468,49 +511,49 @@ proof_verify_export(FILE *in, const struct verify_opts *o,
 		return VERIFY_ERROR;
 	}
 	while (fgets(line, EXPORT_LINE_MAX + 2, in) != NULL) {
+		/* One entry per line, in order: line N holds entry N. */
+		lineno = want = out->entries + 1;
 		len = strlen(line);
 		if (len == 0 || line[len - 1] != '\n') {
-			r = bad(out, out->entries + 1, "the export's line is "
-			    "too long or cut short");
+			r = bad(out, lineno, want, "longer than %d bytes, cut "
+			    "short, or has a NUL byte", EXPORT_LINE_MAX);
 			goto done;
 		}
-		j = json_loadb(line, len - 1, JSON_REJECT_DUPLICATES, &je);
-		if (j == NULL || entry_from_json(j, &e, p, err,
-		    sizeof(err)) == -1) {
+		if ((j = json_loadb(line, len - 1, JSON_REJECT_DUPLICATES,
+		    &je)) == NULL) {
+			r = bad(out, lineno, want, "not JSON (column %d)",
+			    je.column);
+			goto done;
+		}
+		if (entry_from_json(j, &e, p, err, sizeof(err)) == -1) {
 			json_decref(j);
-			r = bad(out, out->entries + 1, "not an exported entry");
+			r = bad(out, lineno, want, "not an exported entry: %s",
+			    err);
 			goto done;
 		}
-		if (e.seq != out->entries + 1)
-			r = bad(out, out->entries + 1, "missing: the export "
-			    "goes on with entry %" PRId64, e.seq);
+		if (e.seq != want)
+			r = bad(out, lineno, want, "holds entry %" PRId64 ", "
+			    "expected entry %" PRId64 " (lines deleted, added "
+			    "or reordered)", e.seq, want);
 		else if (memcmp(e.prev_hash, prev, 32) != 0)
-			r = bad(out, e.seq, "prev_hash does not match the hash "
-			    "of entry %" PRId64, e.seq - 1);
+			r = bad(out, lineno, want, "entry %" PRId64 ": "
+			    "prev_hash is not the entry_hash of line %" PRId64
+			    " (entries deleted, reordered or replaced)", e.seq,
+			    lineno - 1);
 		else if (entry_hash(&e, h) == -1 ||
 		    unhex32(str(j, "entry_hash"), claimed) == -1 ||
 		    memcmp(h, claimed, 32) != 0)
-			r = bad(out, e.seq, "hash mismatch: its fields were "
-			    "changed");
+			r = bad(out, lineno, want, "entry %" PRId64 ": hash "
+			    "mismatch: its fields were changed", e.seq);
 		else if (merkle_leaf(h, 32, leaf) == -1 ||
 		    unhex32(str(j, "leaf_hash"), claimed_leaf) == -1 ||
 		    memcmp(leaf, claimed_leaf, 32) != 0)
-			r = bad(out, e.seq, "leaf_hash is not the leaf of its "
-			    "entry hash");
-		else if (event_kind_parse(e.kind) <= 0 || e.amount <= 0 ||
-		    currency_lookup(e.currency, strlen(e.currency)) == NULL)
-			r = bad(out, e.seq, "a field is malformed");
-		if (r == VERIFY_OK) {
-			debits = credits = 0;
-			for (i = 0; i < e.npostings; i++) {
-				debits += p[i].debit;
-				credits += p[i].credit;
-			}
-			if (debits != credits || (e.format == 2 &&
-			    debits != e.amount))
-				r = bad(out, e.seq, "its postings do not "
-				    "balance");
-		}
+			r = bad(out, lineno, want, "entry %" PRId64 ": "
+			    "leaf_hash is not the leaf of its entry hash",
+			    e.seq);
+		else if ((fault = entry_fault(&e)) != NULL)
+			r = bad(out, lineno, want, "entry %" PRId64 ": %s",
+			    e.seq, fault);
 		json_decref(j);
 		if (r != VERIFY_OK)
 			goto done;
@@ -518,16 +561,18 @@ proof_verify_export(FILE *in, const struct verify_opts *o,
 		out->entries++;
 		out->head_seq = e.seq;
 		if (merkle_frontier_append(&fr, leaf) == -1) {
-			r = bad(out, e.seq, "cannot hash the tree");
+			r = bad(out, lineno, want, "cannot hash the tree");
 			goto done;
 		}
 		for (c = 0; c < o->ncheckpoints; c++)
 			if (o->checkpoints[c].size == fr.size &&
 			    (merkle_frontier_root(&fr, root) == -1 ||
 			    memcmp(root, o->checkpoints[c].root, 32) != 0)) {
-				r = bad(out, (int64_t)fr.size, "the export does "
-				    "not extend checkpoint %s",
-				    o->checkpoints[c].label);
+				r = bad(out, lineno, want, "the export does not "
+				    "extend checkpoint %s: its first %" PRIu64
+				    " entries have another root (a fork or a "
+				    "rewrite)", o->checkpoints[c].label,
+				    o->checkpoints[c].size);
 				goto done;
 			}
 	}
@@ -539,14 +584,16 @@ proof_verify_export(FILE *in, const struct verify_opts *o,
 	}
 	for (c = 0; c < o->ncheckpoints; c++)
 		if (o->checkpoints[c].size > fr.size) {
-			r = bad(out, 0, "checkpoint %s has %" PRIu64 " entries "
-			    "but the export has %" PRIu64, o->checkpoints[c].label,
-			    o->checkpoints[c].size, fr.size);
+			r = bad(out, 0, 0, "checkpoint %s has %" PRIu64 " entries "
+			    "but the export has %" PRIu64 ": entries were cut "
+			    "off its end or it is of an older copy",
+			    o->checkpoints[c].label, o->checkpoints[c].size,
+			    fr.size);
 			goto done;
 		}
 	memcpy(out->head_hash, prev, 32);
 	if (merkle_frontier_root(&fr, out->root) == -1)
-		r = bad(out, 0, "cannot hash the tree");
+		r = bad(out, 0, 0, "cannot hash the tree");
 done:
 	free(line);
 	return r;

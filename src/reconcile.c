@@ -24,6 +24,7 @@
 #define REPEATED_REFUNDS	3	/* refunds on one payment */
 #define CLUSTER_DISPUTES	3	/* disputes on one payer */
 #define EARLY_WARNING		0.75	/* of a programme's thresholds */
+#define EXCEPTION_PAYMENTS	5	/* payment references shown */
 
 /* The card networks' monthly dispute programmes, as data. */
 static const struct programme {
@@ -599,6 +600,37 @@ sca_section(sqlite3 *db, const char *tenant, const char *currency,
 	    "amount_without_shift", (json_int_t)amount);
 }
 
+/* The tenant's open exceptions as of the end of the day (so that a
+ * re-run reproduces the report), from balances.c; flagged above the
+ * tenant's threshold. */
+static json_t *
+exceptions_section(sqlite3 *db, const struct config_tenant *t, int64_t to,
+    json_t *flags, char *err, size_t errlen)
+{
+	json_t		*x;
+	json_int_t	 open;
+	int64_t		 oldest = 0, age = 0;
+
+	if ((x = exceptions_summary(db, t->name, to, EXCEPTION_PAYMENTS,
+	    &oldest, err, errlen)) == NULL)
+		return NULL;
+	open = json_integer_value(json_object_get(x, "open"));
+	if (open > 0)
+		age = (to - oldest) / 86400;
+	json_object_set_new(x, "oldest_age_days", open > 0 ?
+	    json_integer((json_int_t)age) : json_null());
+	json_object_set_new(x, "threshold",
+	    json_integer((json_int_t)t->exceptions_threshold));
+	if (open > (json_int_t)t->exceptions_threshold)
+		flag(flags, "open_exceptions", NULL, NULL, "%lld open "
+		    "exception%s, more than the threshold of %u; the oldest, "
+		    "recorded %s, is %lld day%s old", (long long)open,
+		    open == 1 ? "" : "s", t->exceptions_threshold,
+		    json_string_value(json_object_get(x, "oldest")),
+		    (long long)age, age == 1 ? "" : "s");
+	return x;
+}
+
 static char *
 iso(int64_t t, char buf[21])
 {
@@ -613,7 +645,7 @@ tenant_section(sqlite3 *db, const struct reconcile_opts *o,
 	struct day	 days[HISTORY_MAX + 1];
 	char		 date[11], a[21], b[21];
 	sqlite3_stmt	*st;
-	json_t		*out, *curs, *flags, *c, *progs, *sca;
+	json_t		*out, *curs, *flags, *c, *progs, *sca, *exc;
 	size_t		 n = t->baseline_days, i;
 	int		 rc;
 
@@ -654,11 +686,18 @@ tenant_section(sqlite3 *db, const struct reconcile_opts *o,
 		json_decref(progs);
 		goto sql;
 	}
-	out = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:o, s:o, s:n}",
-	    "tenant", t->name, "timezone", t->timezone, "date", date,
+	if ((exc = exceptions_section(db, t, days[n].to, flags, err,
+	    errlen)) == NULL) {
+		json_decref(progs);
+		json_decref(flags);
+		json_decref(curs);
+		return NULL;
+	}
+	out = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:o, s:o, s:o,"
+	    " s:n}", "tenant", t->name, "timezone", t->timezone, "date", date,
 	    "day", "from", iso(days[n].from, a), "to", iso(days[n].to, b),
-	    "currencies", curs, "programmes", progs, "flags", flags,
-	    "settlement");
+	    "currencies", curs, "programmes", progs, "exceptions", exc,
+	    "flags", flags, "settlement");
 	if (o->settlement != NULL) {
 		json_t *s = settle_match(db, o->settlement, t->name,
 		    days[n].from, days[n].to, err, errlen);
@@ -686,6 +725,31 @@ sql:
 	return NULL;
 }
 
+/* 1 when name is a tenant of the config (a [tenant] section or an
+ * endpoint's tenant) or of the ledger, 0 when not, -1 on error. */
+static int
+tenant_known(sqlite3 *db, const struct config *cfg, const char *name)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	if (cfg != NULL && config_tenant(cfg, name) != NULL)
+		return 1;
+	for (i = 0; cfg != NULL && i < cfg->nendpoints; i++)
+		if (strcmp(cfg->endpoints[i].tenant, name) == 0)
+			return 1;
+	if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM facts WHERE"
+	    " tenant = ?1) OR EXISTS (SELECT 1 FROM ledger WHERE tenant = ?1)",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	i = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? (int)i : -1;
+}
+
 json_t *
 reconcile_run(sqlite3 *db, const struct reconcile_opts *o,
     const struct verify_report *vr, char *err, size_t errlen)
@@ -700,9 +764,19 @@ reconcile_run(sqlite3 *db, const struct reconcile_opts *o,
 
 	tenants = json_array();
 	ts = json_array();
-	/* Every tenant named in the config or present in the ledger. */
-	if (o->tenant != NULL)
+	/* Every tenant named in the config or present in the ledger. A
+	 * tenant named on the command line must be one of them: a typo in a
+	 * cron line must not give a clean report every night. */
+	if (o->tenant != NULL) {
+		if ((rc = tenant_known(db, o->cfg, o->tenant)) == -1)
+			goto sql;
+		if (rc == 0) {
+			snprintf(err, errlen, "--tenant %s: no such tenant (not "
+			    "in the config, nothing in the ledger)", o->tenant);
+			goto fail;
+		}
 		json_array_append_new(ts, json_string(o->tenant));
+	}
 	else {
 		if (sqlite3_prepare_v2(db, "SELECT DISTINCT tenant FROM facts"
 		    " UNION SELECT DISTINCT tenant FROM ledger ORDER BY 1", -1,

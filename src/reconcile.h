@@ -29,7 +29,9 @@ struct reconcile_opts {
 
 /* Build the report over db (read-only) for a ledger that verify_ledger()
  * found intact (its summary in vr). Returns a new JSON object, or NULL
- * with one line in err. Sets TZ while it runs: not thread-safe. */
+ * with one line in err, also when o->tenant is neither in o->cfg (a
+ * [tenant] section or an endpoint's tenant) nor in the ledger. Sets TZ
+ * while it runs: not thread-safe. */
 json_t	*reconcile_run(sqlite3 *db, const struct reconcile_opts *o,
 	    const struct verify_report *vr, char *err, size_t errlen);
 

@@ -584,6 +584,52 @@ text_settlement(struct buf *b, const json_t *s)
 	}
 }
 
+/* The open exceptions; nothing for a report made before they were in
+ * it. */
+static void
+text_exceptions(struct buf *b, const json_t *x)
+{
+	const json_t	*list, *g;
+	size_t		 i;
+
+	if (!json_is_object(x))
+		return;
+	buf_puts(b, "  open exceptions: ");
+	if (json_integer_value(json_object_get(x, "open")) == 0) {
+		buf_puts(b, "none (threshold ");
+		buf_int(b, json_object_get(x, "threshold"));
+		buf_puts(b, ")\n");
+		return;
+	}
+	buf_int(b, json_object_get(x, "open"));
+	buf_puts(b, " (threshold ");
+	buf_int(b, json_object_get(x, "threshold"));
+	buf_puts(b, "), the oldest recorded ");
+	text_str(b, str(x, "oldest"));
+	buf_puts(b, ", ");
+	buf_count(b, json_object_get(x, "oldest_age_days"), "day", "days");
+	buf_puts(b, " old\n");
+	list = json_object_get(x, "by_reason");
+	for (i = 0; i < json_array_size(list); i++) {
+		g = json_array_get(list, i);
+		buf_puts(b, "    ");
+		text_str(b, str(g, "reason"));
+		buf_puts(b, ": ");
+		buf_int(b, json_object_get(g, "count"));
+		buf_puts(b, ", ");
+		buf_money(b, json_object_get(g, "amount"), str(g, "currency"),
+		    1, 0);
+		buf_puts(b, "\n");
+	}
+	list = json_object_get(x, "payments");
+	for (i = 0; i < json_array_size(list); i++) {
+		buf_puts(b, i == 0 ? "    first payments: " : ", ");
+		text_str(b, json_string_value(json_array_get(list, i)));
+	}
+	if (json_array_size(list) > 0)
+		buf_puts(b, "\n");
+}
+
 static void
 text_tenant(struct buf *b, const json_t *t)
 {
@@ -620,6 +666,7 @@ text_tenant(struct buf *b, const json_t *t)
 		text_str(b, str(f, "message"));
 		buf_puts(b, "\n");
 	}
+	text_exceptions(b, json_object_get(t, "exceptions"));
 	list = json_object_get(t, "programmes");
 	for (i = 0; i < json_array_size(list); i++)
 		text_programme(b, json_array_get(list, i));
@@ -656,6 +703,51 @@ report_text(const json_t *report)
 		text_tenant(&b, json_array_get(tenants, i));
 	}
 	return buf_finish(&b);
+}
+
+void
+report_summary(const json_t *report, char *out, size_t cap)
+{
+	struct buf	 b = { NULL, 0, 0, 0 };
+	const json_t	*tenants = json_object_get(report, "tenants");
+	const json_t	*t, *flags;
+	size_t		 i, j, nflags = count_flags(report);
+	int		 first = 1;
+
+	if (cap == 0)
+		return;
+	buf_puts(&b, "hookledger reconciliation for ");
+	text_str(&b, str(report, "date"));
+	if (nflags == 0)
+		buf_puts(&b, ": clean");
+	else
+		buf_printf(&b, ": %zu flag%s (", nflags, nflags == 1 ? "" :
+		    "s");
+	for (i = 0; nflags > 0 && i < json_array_size(tenants); i++) {
+		t = json_array_get(tenants, i);
+		flags = json_object_get(t, "flags");
+		if (json_array_size(flags) == 0)
+			continue;
+		buf_puts(&b, first ? "" : "; ");
+		first = 0;
+		text_str(&b, str(t, "tenant"));
+		buf_puts(&b, ":");
+		for (j = 0; j < json_array_size(flags); j++) {
+			buf_puts(&b, j == 0 ? " " : ", ");
+			text_str(&b, str(json_array_get(flags, j), "kind"));
+		}
+	}
+	if (nflags > 0)
+		buf_puts(&b, ")");
+	if (b.failed || b.s == NULL)
+		snprintf(out, cap, "hookledger reconciliation: flagged");
+	else if (b.len < cap)
+		memcpy(out, b.s, b.len + 1);
+	else if (cap > 4)
+		snprintf(out, cap, "%.*s...", (int)(cap - 4), b.s);
+	else
+		out[0] = '\0';
+	free(b.s);
 }
 
 /* The page. */
@@ -1258,6 +1350,56 @@ html_settlement(struct buf *b, const json_t *s)
 }
 
 static void
+html_exceptions(struct buf *b, const json_t *x)
+{
+	const json_t	*list, *g;
+	size_t		 i;
+
+	if (!json_is_object(x))
+		return;
+	buf_puts(b, "<h3>Open exceptions</h3>\n");
+	if (json_integer_value(json_object_get(x, "open")) == 0) {
+		buf_puts(b, "<p class=\"muted\">None (threshold ");
+		buf_int(b, json_object_get(x, "threshold"));
+		buf_puts(b, ").</p>\n");
+		return;
+	}
+	buf_puts(b, "<p>");
+	buf_int(b, json_object_get(x, "open"));
+	buf_puts(b, " open (threshold ");
+	buf_int(b, json_object_get(x, "threshold"));
+	buf_puts(b, "); the oldest recorded ");
+	html_str(b, str(x, "oldest"));
+	buf_puts(b, ", ");
+	buf_count(b, json_object_get(x, "oldest_age_days"), "day", "days");
+	buf_puts(b, " old. <span class=\"muted\">Listed by <code>hookledger "
+	    "exceptions</code>.</span></p>\n<table>\n<thead><tr><th>Currency"
+	    "</th><th>Reason</th><th>Count</th><th>Amount</th></tr></thead>\n"
+	    "<tbody>\n");
+	list = json_object_get(x, "by_reason");
+	for (i = 0; i < json_array_size(list); i++) {
+		g = json_array_get(list, i);
+		buf_puts(b, "<tr class=\"hot\">");
+		td_text(b, str(g, "currency"));
+		td_text(b, str(g, "reason"));
+		td_int(b, json_object_get(g, "count"));
+		buf_puts(b, "<td class=\"n\">");
+		buf_money(b, json_object_get(g, "amount"), str(g, "currency"),
+		    0, 1);
+		buf_puts(b, "</td></tr>\n");
+	}
+	buf_puts(b, "</tbody>\n</table>\n");
+	list = json_object_get(x, "payments");
+	for (i = 0; i < json_array_size(list); i++) {
+		buf_puts(b, i == 0 ? "<p>First payments: <code>" :
+		    "</code>, <code>");
+		html_str(b, json_string_value(json_array_get(list, i)));
+	}
+	if (json_array_size(list) > 0)
+		buf_puts(b, "</code></p>\n");
+}
+
+static void
 html_tenant(struct buf *b, const json_t *t, const char *date)
 {
 	const json_t	*list = json_object_get(t, "currencies");
@@ -1287,6 +1429,7 @@ html_tenant(struct buf *b, const json_t *t, const char *date)
 	for (i = 0; i < json_array_size(list); i++)
 		html_currency(b, json_array_get(list, i),
 		    json_object_get(t, "flags"), date);
+	html_exceptions(b, json_object_get(t, "exceptions"));
 	html_programmes(b, json_object_get(t, "programmes"));
 	html_settlement(b, json_object_get(t, "settlement"));
 	buf_puts(b, "</section>\n");

@@ -20,6 +20,11 @@ char	*report_text(const json_t *report);
  * report is escaped. A malloc'd string, or NULL. */
 char	*report_html(const json_t *report);
 
+/* One line for an alert: "hookledger reconciliation for DATE: N flags
+ * (TENANT: KIND, KIND; TENANT: KIND)", control bytes replaced, cut to
+ * cap - 1 bytes (ending "...") when longer. Always NUL-terminates. */
+void	 report_summary(const json_t *report, char *out, size_t cap);
+
 /* Write reconcile-DATE-TENANT.json, .txt and .html (TENANT "all" when
  * the report covers every tenant) into dir, each through a temporary file
  * renamed into place. The path of the .html file is copied to html_path

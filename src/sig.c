@@ -3,7 +3,9 @@
  *
  * Both parsers walk a header that strnlen() has already bounded, collect
  * at most SIG_MAX_CANDIDATES decoded signatures into a fixed array, and
- * only then compute MACs. The body is never copied: the signed content is
+ * only then compute MACs. A header with more is malformed rather than
+ * partly read: no signer sends more than one per active secret, and a
+ * good signature past the cap must not turn into a silent mismatch. The body is never copied: the signed content is
  * handed to the MAC as pieces.
  */
 #include <stddef.h>
@@ -154,9 +156,10 @@ sig_verify_stdwh(const struct secret *keys, size_t nkeys,
 		if (comma - tok != 2 || memcmp(tok, "v1", 2) != 0)
 			continue;
 		/* Signers pad; so the length alone rules most junk out. */
-		if (c.n == SIG_MAX_CANDIDATES ||
-		    tok + toklen - (comma + 1) != STDWH_B64_LEN)
+		if (tok + toklen - (comma + 1) != STDWH_B64_LEN)
 			continue;
+		if (c.n == SIG_MAX_CANDIDATES)
+			return SIG_MALFORMED;
 		if (sodium_base642bin(c.mac[c.n], DIGEST_SHA256_LEN, comma + 1,
 		    STDWH_B64_LEN, NULL, &binlen, NULL,
 		    sodium_base64_VARIANT_ORIGINAL) != 0 ||
@@ -250,8 +253,9 @@ sig_verify_stripe(const struct secret *keys, size_t nkeys,
 			tlen = (size_t)(iend - t);
 		} else if (eq - item == 2 && memcmp(item, "v1", 2) == 0) {
 			saw_v1 = 1;
-			if (c.n < SIG_MAX_CANDIDATES &&
-			    decode_hex_mac(eq + 1, (size_t)(iend - (eq + 1)),
+			if (c.n == SIG_MAX_CANDIDATES)
+				return SIG_MALFORMED;
+			if (decode_hex_mac(eq + 1, (size_t)(iend - (eq + 1)),
 			    c.mac[c.n]) == 0)
 				c.n++;
 		}

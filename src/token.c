@@ -7,6 +7,7 @@
  */
 #include "token.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -196,4 +197,115 @@ out:
 	sqlite3_finalize(st);
 	sodium_memzero(h, sizeof(h));
 	return r;
+}
+
+json_t *
+token_list(sqlite3 *db, const char *tenant, char *err, size_t errlen)
+{
+	static const char	 sql[] = "SELECT lower(hex(substr(token_sha256,"
+	    " 1, ?2))), tenant, scope, created_at FROM tokens WHERE ?1 IS NULL"
+	    " OR tenant = ?1 ORDER BY tenant, created_at, token_sha256 "
+	    "LIMIT ?3";
+	sqlite3_stmt		*st = NULL;
+	json_t			*a = NULL;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, TOKEN_ID_LEN / 2) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 3, TOKEN_LIST_MAX) != SQLITE_OK ||
+	    (a = json_array()) == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}",
+		    "id", (const char *)sqlite3_column_text(st, 0),
+		    "tenant", (const char *)sqlite3_column_text(st, 1),
+		    "scope", (const char *)sqlite3_column_text(st, 2),
+		    "created_at", (json_int_t)sqlite3_column_int64(st, 3))) ==
+		    -1)
+			goto fail;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	return a;
+fail:
+	snprintf(err, errlen, "tokens: %s", a == NULL && st != NULL ?
+	    "out of memory" : sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	json_decref(a);
+	return NULL;
+}
+
+int
+token_id_valid(const char *id)
+{
+	size_t n = strlen(id), i;
+
+	if (n < TOKEN_ID_LEN || n > 2 * DIGEST_SHA256_LEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)id[i]))
+			return 0;
+	return 1;
+}
+
+int
+token_revoke(sqlite3 *db, const char *id, char *tenant, char *scope,
+    char *err, size_t errlen)
+{
+	static const char	 find[] = "SELECT token_sha256, tenant, scope "
+	    "FROM tokens WHERE substr(lower(hex(token_sha256)), 1, "
+	    "length(?1)) = lower(?1) LIMIT 2";
+	static const char	 del[] = "DELETE FROM tokens WHERE "
+	    "token_sha256 = ?1";
+	unsigned char		 h[DIGEST_SHA256_LEN];
+	sqlite3_stmt		*st = NULL;
+	int			 rc, n = 0;
+
+	if (!token_id_valid(id)) {
+		snprintf(err, errlen, "--id must be %d to %d hexadecimal "
+		    "characters", TOKEN_ID_LEN, 2 * DIGEST_SHA256_LEN);
+		return -1;
+	}
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_prepare_v2(db, find, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n++ > 0)
+			break;
+		if (sqlite3_column_bytes(st, 0) != DIGEST_SHA256_LEN)
+			goto fail;
+		memcpy(h, sqlite3_column_blob(st, 0), sizeof(h));
+		snprintf(tenant, CONFIG_NAME_MAX + 1, "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+		snprintf(scope, 16, "%s",
+		    (const char *)sqlite3_column_text(st, 2));
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (n > 1) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		snprintf(err, errlen, "id %s is the start of more than one "
+		    "token's hash; give more of it", id);
+		return -1;
+	}
+	if (n == 1 && (sqlite3_prepare_v2(db, del, -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_bind_blob(st, 1, h, sizeof(h),
+	    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE ||
+	    sqlite3_changes(db) != 1))
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return n;
+fail:
+	snprintf(err, errlen, "tokens: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }

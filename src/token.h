@@ -10,9 +10,12 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #define TOKEN_TEXT_MAX	96	/* bytes in a token's text, NUL included */
+#define TOKEN_ID_LEN	12	/* hex digits of a token's public id */
+#define TOKEN_LIST_MAX	100000	/* rows token_list() returns */
 
 enum token_scope {
 	TOKEN_SCOPE_PAYMENTS_WRITE = 1,	/* "payments:write" */
@@ -44,5 +47,25 @@ int	token_create(sqlite3 *db, const char *tenant, enum token_scope scope,
  * connections. */
 enum token_result token_check(sqlite3 *db, const char *authorization,
 	    const char *tenant, size_t tenant_len, enum token_scope scope);
+
+/* The tokens (of tenant, or every tenant's when NULL), at most
+ * TOKEN_LIST_MAX, as a new JSON array of {"id", "tenant", "scope",
+ * "created_at"} by tenant and creation: "id" is the first TOKEN_ID_LEN
+ * hex digits of the token's SHA-256, which names it without revealing it.
+ * NULL with a line in err. Any connection that can read the table. */
+json_t	*token_list(sqlite3 *db, const char *tenant, char *err,
+	    size_t errlen);
+
+/* 1 when id (TOKEN_ID_LEN to 64 hex digits, any case) is the start of
+ * the SHA-256 of hex digits. */
+int	 token_id_valid(const char *id);
+
+/* Revoke the one token whose SHA-256 starts with id (token_id_valid):
+ * its row is deleted, so token_check() refuses it from the next request
+ * on. db is read-write. 1 revoked (its tenant and scope copied to tenant
+ * and scope, CONFIG_NAME_MAX + 1 and 16 bytes), 0 no such token, -1 with
+ * a line in err (including an id that matches more than one token). */
+int	 token_revoke(sqlite3 *db, const char *id, char *tenant,
+	    char *scope, char *err, size_t errlen);
 
 #endif

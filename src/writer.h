@@ -11,6 +11,7 @@
 #define HL_WRITER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ledger.h"
 
@@ -59,5 +60,13 @@ void		 writer_after_commit(struct writer *w,
  * Thread-safe. */
 void		 writer_stats(struct writer *w, unsigned long long *batches,
 		    unsigned long long *jobs);
+
+/* 1 when the last batch committed with every event recorded, 0 while
+ * storage is failing (full disk, read-only or failing file system); then
+ * *since, if not NULL, is the Unix time of the first failed batch. It
+ * turns 1 again with the first batch that commits, or, with no delivery
+ * queued, the first probe write that does (the writer tries one every
+ * second while storage is failing). Thread-safe. */
+int		 writer_storage_ok(struct writer *w, int64_t *since);
 
 #endif

@@ -219,6 +219,15 @@ START_TEST(malformed_lines)
 	    "baseline_days must be a whole number from 7 to 91");
 	assert_err("alert_command = mail\n", 1, "alert_command must be an "
 	    "absolute path to a program (it is run without a shell)");
+	assert_err("alert_timeout = 0\n", 1,
+	    "alert_timeout must be a whole number from 1 to 3600");
+	assert_err("alert_timeout = 3601\n", 1,
+	    "alert_timeout must be a whole number from 1 to 3600");
+	assert_err("[tenant a]\nexceptions_threshold = -1\n", 2,
+	    "exceptions_threshold must be a whole number from 0 to 1000000");
+	assert_err("[tenant a]\nexceptions_threshold = 1\n"
+	    "exceptions_threshold = 2\n", 3,
+	    "exceptions_threshold is given twice");
 	assert_err("[tenant a]\n[tenant a]\n", 2, "tenant a is defined twice");
 	assert_err("[endpoint a\n", 1, "a section header must end with ]");
 	assert_err("[endpoint a/b]\n", 1,
@@ -287,6 +296,48 @@ START_TEST(without_secrets)
 }
 END_TEST
 
+/* The buffer entry point is the file parser: relative paths against the
+ * named folder, NULs and errors as in a file, secrets read when asked. */
+START_TEST(parse_buffer)
+{
+	static const char text[] = "listen = 127.0.0.1:9\ndatabase = l.db\n"
+	    "[endpoint a]\ntenant = t\nscheme = stripe\n"
+	    "secret_file = stripe.key\n";
+	static const char nul[] = "listen = 127.0.0.1:9\ndata\0base = d\n";
+	struct config	*cfg;
+	char		 path[300], want[400];
+
+	snprintf(path, sizeof(path), "%s/virtual.conf", dir);
+	cfg = config_parse_buffer(path, text, sizeof(text) - 1, 1, err,
+	    sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	snprintf(want, sizeof(want), "%s/l.db", dir);
+	ck_assert_str_eq(cfg->database, want);
+	ck_assert_uint_eq(cfg->listen_port, 9);
+	ck_assert_uint_eq(cfg->endpoints[0].nsecrets, 1);
+	ck_assert_uint_eq(cfg->endpoints[0].secrets[0].len, 26);
+	config_free(cfg);
+
+	/* Not NUL terminated: the length bounds the read. */
+	ck_assert_ptr_null(config_parse_buffer(path, text, 20, 0, err,
+	    sizeof(err)));
+	snprintf(want, sizeof(want), "%s: database is required (a path)",
+	    path);
+	ck_assert_str_eq(err, want);
+
+	ck_assert_ptr_null(config_parse_buffer(path, nul, sizeof(nul) - 1, 0,
+	    err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:2: NUL byte in line", path);
+	ck_assert_str_eq(err, want);
+
+	ck_assert_ptr_null(config_parse_buffer(path, "", 0, 0, err,
+	    sizeof(err)));
+	snprintf(want, sizeof(want), "%s: listen is required (host:port)",
+	    path);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
 START_TEST(credentials_directory)
 {
 	struct config	*cfg;
@@ -322,11 +373,12 @@ START_TEST(tenants)
 	struct config *cfg;
 
 	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\n"
-	    "alert_command = /usr/local/bin/alert\n"
+	    "alert_command = /usr/local/bin/alert\nalert_timeout = 90\n"
 	    "[tenant strict]\nrequire_expectations = yes\n"
 	    "timezone = Europe/Berlin\nrefund_spike_factor = 4\n"
 	    "refund_spike_min_count = 7\ndispute_spike_factor = 5\n"
 	    "dispute_spike_min_count = 2\nbaseline_days = 56\n"
+	    "exceptions_threshold = 3\n"
 	    "[endpoint a]\ntenant = strict\nscheme = stripe\n"
 	    "secret_file = stripe.key\n"
 	    "[tenant lax]\nrequire_expectations = no\n");
@@ -348,10 +400,121 @@ START_TEST(tenants)
 	ck_assert_str_eq(config_tenant(cfg, "lax")->timezone, "UTC");
 	ck_assert_uint_eq(config_tenant(cfg, "lax")->refund_spike_factor, 3);
 	ck_assert_uint_eq(config_tenant(cfg, "lax")->baseline_days, 28);
+	ck_assert_uint_eq(config_tenant(cfg, "strict")->exceptions_threshold,
+	    3);
+	ck_assert_uint_eq(config_tenant(cfg, "lax")->exceptions_threshold, 0);
 	ck_assert_str_eq(cfg->alert_command, "/usr/local/bin/alert");
+	ck_assert_uint_eq(cfg->alert_timeout, 90);
 	ck_assert_ptr_null(config_tenant(cfg, "other"));
 	ck_assert_str_eq(cfg->endpoints[0].tenant, "strict");
 	config_free(cfg);
+}
+END_TEST
+
+START_TEST(limits)
+{
+	struct config			*cfg;
+	const struct config_endpoint	*ep;
+
+	/* The defaults, when nothing is said. */
+	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\n");
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->max_header_bytes, 8192);
+	ck_assert_uint_eq(cfg->max_headers, 64);
+	ck_assert_uint_eq(cfg->connection_memory, 65536);
+	ck_assert_uint_eq(cfg->timeout, 15);
+	ck_assert_uint_eq(cfg->request_timeout, 30);
+	ck_assert_uint_eq(cfg->max_connections, 1024);
+	ck_assert_uint_eq(cfg->max_per_ip, 256);
+	ck_assert_uint_eq(cfg->rate_per_ip, 1000);
+	ck_assert_uint_eq(cfg->burst_per_ip, 2000);
+	config_free(cfg);
+
+	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\n"
+	    "max_header_bytes = 4096\nmax_headers = 20\n"
+	    "connection_memory = 16384\ntimeout = 5\nrequest_timeout = 9\n"
+	    "rate_per_ip = 50\n"
+	    "[endpoint a]\ntenant = t\nscheme = stripe\n"
+	    "secret_file = stripe.key\nrate = 7\n"
+	    "[endpoint b]\ntenant = t\nscheme = stripe\n"
+	    "secret_file = stripe.key\nrate = 3\nburst = 1\n"
+	    "[tenant t]\nburst = 40\nrate = 20\n"
+	    "[tenant u]\nrate = 0\n");
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->max_header_bytes, 4096);
+	ck_assert_uint_eq(cfg->max_headers, 20);
+	ck_assert_uint_eq(cfg->connection_memory, 16384);
+	ck_assert_uint_eq(cfg->timeout, 5);
+	ck_assert_uint_eq(cfg->request_timeout, 9);
+	/* A rate without a burst gets twice the rate. */
+	ck_assert_uint_eq(cfg->rate_per_ip, 50);
+	ck_assert_uint_eq(cfg->burst_per_ip, 100);
+	ck_assert_ptr_nonnull(ep = config_endpoint(cfg, "a", 1));
+	ck_assert_uint_eq(ep->rate, 7);
+	ck_assert_uint_eq(ep->burst, 14);
+	ck_assert_ptr_nonnull(ep = config_endpoint(cfg, "b", 1));
+	ck_assert_uint_eq(ep->rate, 3);
+	ck_assert_uint_eq(ep->burst, 1);
+	ck_assert_uint_eq(config_tenant(cfg, "t")->rate, 20);
+	ck_assert_uint_eq(config_tenant(cfg, "t")->burst, 40);
+	ck_assert_uint_eq(config_tenant(cfg, "u")->rate, 0);
+	ck_assert_uint_eq(config_tenant(cfg, "u")->burst, 0);
+	config_free(cfg);
+
+	/* rate_per_ip = 0 turns the per-address limit off. */
+	cfg = load_text("listen = 127.0.0.1:1\ndatabase = d\nrate_per_ip = 0\n");
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->rate_per_ip, 0);
+	ck_assert_uint_eq(cfg->burst_per_ip, 0);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(limit_refusals)
+{
+	assert_err("max_header_bytes = 1023\n", 1,
+	    "max_header_bytes must be from 1024 to 524288");
+	assert_err("max_headers = 0\n", 1,
+	    "max_headers must be a whole number from 1 to 1000");
+	assert_err("max_headers = 1001\n", 1,
+	    "max_headers must be a whole number from 1 to 1000");
+	assert_err("connection_memory = 8192\n", 1,
+	    "connection_memory must be from 16384 to 1048576 bytes");
+	assert_err("request_timeout = 0\n", 1,
+	    "request_timeout must be a whole number from 1 to 3600");
+	assert_err("request_timeout = 3601\n", 1,
+	    "request_timeout must be a whole number from 1 to 3600");
+	assert_err("request_timeout = 5\nrequest_timeout = 5\n", 2,
+	    "request_timeout is given twice");
+	assert_err("rate_per_ip = 1000001\n", 1,
+	    "rate_per_ip must be a whole number from 0 to 1000000");
+	assert_err("rate_per_ip = 1.5\n", 1,
+	    "rate_per_ip must be a whole number from 0 to 1000000");
+	assert_err("burst_per_ip = 0\n", 1,
+	    "burst_per_ip must be a whole number from 1 to 10000000");
+	/* The line blamed is the one that breaks the rule. */
+	assert_err("listen = a:1\ndatabase = d\nburst_per_ip = 5\n"
+	    "rate_per_ip = 0\n", 3, "burst_per_ip needs rate_per_ip above 0");
+	assert_err("listen = a:1\ndatabase = d\nmax_header_bytes = 9000\n"
+	    "connection_memory = 16384\n", 4, "max_header_bytes (9000) must "
+	    "be at most half of connection_memory (16384), which also holds "
+	    "the parsed headers and the answer");
+	assert_err("listen = a:1\ndatabase = d\nconnection_memory = 16384\n"
+	    "max_header_bytes = 8193\n", 4, "max_header_bytes (8193) must "
+	    "be at most half of connection_memory (16384), which also holds "
+	    "the parsed headers and the answer");
+	assert_err("listen = a:1\ndatabase = d\n[endpoint a]\ntenant = t\n"
+	    "scheme = stripe\nsecret_file = stripe.key\nburst = 3\n"
+	    "[tenant t]\n", 7, "burst needs rate above 0");
+	assert_err("listen = a:1\ndatabase = d\n[tenant t]\nburst = 3\n"
+	    "rate = 0\n", 4, "burst needs rate above 0");
+	assert_err("[tenant t]\nrate = -1\n", 2,
+	    "rate must be a whole number from 0 to 1000000");
+	assert_err("[tenant t]\nrate = 1\nrate = 2\n", 3,
+	    "rate is given twice");
+	assert_err("listen = a:1\ndatabase = d\n[endpoint a]\ntenant = t\n"
+	    "scheme = stripe\nsecret_file = stripe.key\nburst = 0\n", 7,
+	    "burst must be a whole number from 1 to 10000000");
 }
 END_TEST
 
@@ -381,8 +544,11 @@ make_suite(void)
 	tcase_add_test(tc, long_line);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, without_secrets);
+	tcase_add_test(tc, parse_buffer);
 	tcase_add_test(tc, credentials_directory);
 	tcase_add_test(tc, tenants);
+	tcase_add_test(tc, limits);
+	tcase_add_test(tc, limit_refusals);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	return s;

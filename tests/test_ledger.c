@@ -501,6 +501,55 @@ START_TEST(not_a_ledger)
 }
 END_TEST
 
+/* The command's write mode never creates a file and never migrates one. */
+START_TEST(existing_mode_never_creates)
+{
+	struct ledger	*lg;
+	sqlite3		*h;
+	sqlite3_stmt	*st;
+	char		 want[400];
+	int		 v = -1;
+
+	ck_assert_ptr_null(ledger_open(db, LEDGER_READ_WRITE_EXISTING, err,
+	    sizeof(err)));
+	snprintf(want, sizeof(want), "%s: no such ledger (only hookledgerd "
+	    "creates one)", db);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(access(db, F_OK), -1);
+
+	/* A ledger of an older schema is left as it is. */
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "CREATE TABLE t (x); PRAGMA "
+	    "user_version = 4", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	ck_assert_ptr_null(ledger_open(db, LEDGER_READ_WRITE_EXISTING, err,
+	    sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "schema version 4 is older than "
+	    "this build's 5; start hookledgerd on it once"));
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "DROP TABLE t; PRAGMA user_version = "
+	    "0", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	ck_assert_ptr_null(ledger_open(db, LEDGER_READ_WRITE_EXISTING, err,
+	    sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "not a hookledger ledger"));
+
+	/* Once the daemon's mode has made it, the command's opens it. */
+	ck_assert_ptr_nonnull(lg = ledger_open(db, LEDGER_READ_WRITE, err,
+	    sizeof(err)));
+	ledger_close(lg);
+	ck_assert_ptr_nonnull(lg = ledger_open(db, LEDGER_READ_WRITE_EXISTING,
+	    err, sizeof(err)));
+	ck_assert_int_eq(sqlite3_prepare_v2(ledger_db(lg), "PRAGMA "
+	    "user_version", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	ledger_close(lg);
+	ck_assert_int_eq(v, LEDGER_SCHEMA_VERSION);
+}
+END_TEST
+
 /* Group commit: many threads submit at once; each gets its own answer. */
 struct submitter {
 	struct writer		*w;
@@ -642,6 +691,7 @@ make_suite(void)
 	tcase_add_test(tv, cut_file_is_tampering);
 	tcase_add_test(tv, tamper_trigger_replaced);
 	tcase_add_test(tv, not_a_ledger);
+	tcase_add_test(tv, existing_mode_never_creates);
 	suite_add_tcase(s, tv);
 	return s;
 }

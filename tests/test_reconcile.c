@@ -290,8 +290,155 @@ START_TEST(patterns_are_flagged)
 	flag_kinds(r, kinds, sizeof(kinds));
 	ck_assert_str_eq(kinds, "refund_soon_after_capture "
 	    "repeated_partial_refunds dispute_after_refund dispute_cluster "
-	    "refund_above_capture");
+	    "refund_above_capture open_exceptions");
 	json_decref(r);
+}
+END_TEST
+
+static void
+expect(const char *ref, int64_t amount)
+{
+	struct ledger_expectation	 x;
+	struct ledger_outcome		 out;
+
+	memset(&x, 0, sizeof(x));
+	x.tenant = "acme";
+	x.payment_ref = ref;
+	x.amount = amount;
+	memcpy(x.currency, "EUR", 4);
+	/* Without an API key it runs a transaction of its own. */
+	ck_assert_int_eq(ledger_commit(lg), 0);
+	ck_assert_int_eq(ledger_expect(lg, NULL, &x, DAY0 - 10 * DAY, &out),
+	    LEDGER_APPLIED);
+	ck_assert_int_eq(ledger_begin(lg), 0);
+}
+
+/* The open-exceptions section of tenant0(r), as one compact string. */
+static char *
+exceptions_of(json_t *r)
+{
+	return json_dumps(json_object_get(tenant0(r), "exceptions"),
+	    JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+START_TEST(open_exceptions_are_a_finding)
+{
+	struct config		 cfg;
+	struct config_tenant	 t;
+	json_t			*r;
+	char			 kinds[512], *x;
+
+	/* 50.00 EUR captured against 60.00 expected: in suspense, an
+	 * amount_mismatch recorded 2026-11-30T12:00:00Z. */
+	expect("pi_mm", 6000);
+	capture("pi_mm", 5000, DAY0 - 2 * DAY);
+	/* A refund above what is left of the capture, on the date. */
+	capture("pi_over", 1000, DAY0 - DAY);
+	refund("pi_over", "re_o1", 800, DAY0 - DAY + 60);
+	refund("pi_over", "re_o2", 700, DAY0 + 60);
+	/* Another, recorded after the date: not in its report. */
+	refund("pi_over", "re_o3", 900, DAY0 + DAY);
+
+	r = run("2026-12-02", NULL);
+	flag_kinds(r, kinds, sizeof(kinds));
+	ck_assert_str_eq(kinds, "open_exceptions");
+	ck_assert(json_is_true(json_object_get(r, "flagged")));
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(tenant0(r), "flags"), 0), "message")),
+	    "2 open exceptions, more than the threshold of 0; the oldest, "
+	    "recorded 2026-11-30T12:00:00Z, is 2 days old");
+	x = exceptions_of(r);
+	ck_assert_str_eq(x, "{\"open\":2,\"by_reason\":["
+	    "{\"currency\":\"EUR\",\"reason\":\"amount_mismatch\","
+	    "\"count\":1,\"amount\":5000},"
+	    "{\"currency\":\"EUR\",\"reason\":\"exceeds_captured_amount\","
+	    "\"count\":1,\"amount\":700}],"
+	    "\"oldest\":\"2026-11-30T12:00:00Z\","
+	    "\"payments\":[\"pi_mm\",\"pi_over\"],"
+	    "\"oldest_age_days\":2,\"threshold\":0}");
+	free(x);
+	json_decref(r);
+
+	/* The day before: only the mismatch was open. */
+	r = run("2026-12-01", NULL);
+	x = exceptions_of(r);
+	ck_assert_str_eq(x, "{\"open\":1,\"by_reason\":["
+	    "{\"currency\":\"EUR\",\"reason\":\"amount_mismatch\","
+	    "\"count\":1,\"amount\":5000}],"
+	    "\"oldest\":\"2026-11-30T12:00:00Z\",\"payments\":[\"pi_mm\"],"
+	    "\"oldest_age_days\":1,\"threshold\":0}");
+	free(x);
+	json_decref(r);
+
+	/* Before any: clean, and the section says so. */
+	r = run("2026-11-29", NULL);
+	flag_kinds(r, kinds, sizeof(kinds));
+	ck_assert_str_eq(kinds, "");
+	ck_assert(json_is_false(json_object_get(r, "flagged")));
+	x = exceptions_of(r);
+	ck_assert_str_eq(x, "{\"open\":0,\"by_reason\":[],\"oldest\":null,"
+	    "\"payments\":[],\"oldest_age_days\":null,\"threshold\":0}");
+	free(x);
+	json_decref(r);
+
+	/* At the tenant's threshold: reported, not flagged. */
+	memset(&cfg, 0, sizeof(cfg));
+	config_tenant_defaults(&t, "acme");
+	t.exceptions_threshold = 2;
+	cfg.tenants = &t;
+	cfg.ntenants = 1;
+	r = run("2026-12-02", &cfg);
+	flag_kinds(r, kinds, sizeof(kinds));
+	ck_assert_str_eq(kinds, "");
+	ck_assert_int_eq(num(tenant0(r), "exceptions", "open"), 2);
+	ck_assert_int_eq(num(tenant0(r), "exceptions", "threshold"), 2);
+	json_decref(r);
+	/* One below it: flagged again. */
+	t.exceptions_threshold = 1;
+	r = run("2026-12-02", &cfg);
+	flag_kinds(r, kinds, sizeof(kinds));
+	ck_assert_str_eq(kinds, "open_exceptions");
+	json_decref(r);
+}
+END_TEST
+
+START_TEST(unknown_tenant_is_refused)
+{
+	struct reconcile_opts	 o;
+	struct verify_report	 rep;
+	struct config		 cfg;
+	struct config_tenant	 t;
+	struct ledger		*ro;
+	json_t			*r;
+
+	capture("pi_1", 1000, DAY0);
+	ck_assert_int_eq(ledger_commit(lg), 0);
+	ro = ledger_open(db, LEDGER_READ_ONLY, err, sizeof(err));
+	ck_assert_ptr_nonnull(ro);
+	ck_assert_int_eq(verify_ledger(ro, &rep), VERIFY_OK);
+	memset(&o, 0, sizeof(o));
+	o.date = "2026-12-02";
+	o.tenant = "nosuch";
+	ck_assert_ptr_null(reconcile_run(ledger_db(ro), &o, &rep, err,
+	    sizeof(err)));
+	ck_assert_str_eq(err, "--tenant nosuch: no such tenant (not in the "
+	    "config, nothing in the ledger)");
+	/* In the ledger, or in the config only: known. */
+	o.tenant = "acme";
+	r = reconcile_run(ledger_db(ro), &o, &rep, err, sizeof(err));
+	ck_assert_ptr_nonnull(r);
+	json_decref(r);
+	memset(&cfg, 0, sizeof(cfg));
+	config_tenant_defaults(&t, "nosuch");
+	cfg.tenants = &t;
+	cfg.ntenants = 1;
+	o.cfg = &cfg;
+	o.tenant = "nosuch";
+	r = reconcile_run(ledger_db(ro), &o, &rep, err, sizeof(err));
+	ck_assert_ptr_nonnull(r);
+	json_decref(r);
+	ledger_close(ro);
+	ck_assert_int_eq(ledger_begin(lg), 0);
 }
 END_TEST
 
@@ -443,6 +590,8 @@ make_suite(void)
 	tcase_add_test(tc, one_refund_on_a_quiet_day_is_no_spike);
 	tcase_add_test(tc, thresholds_per_tenant);
 	tcase_add_test(tc, patterns_are_flagged);
+	tcase_add_test(tc, open_exceptions_are_a_finding);
+	tcase_add_test(tc, unknown_tenant_is_refused);
 	tcase_add_test(tc, dst_days_in_a_zone);
 	tcase_add_test(tc, money_counts_on_its_local_day);
 	tcase_add_test(tc, visa_vamp_breach);

@@ -23,6 +23,7 @@
 #include "report.h"
 
 #define DATE		"2026-12-02"
+#define ALERT_LINE	1024
 #define CSP		"<meta http-equiv=\"Content-Security-Policy\" " \
 	"content=\"default-src 'none'; style-src 'unsafe-inline'; " \
 	"img-src data:\">"
@@ -275,6 +276,102 @@ START_TEST(test_text_fixture)
 	ck_assert_uint_eq(count(text, "\n  ! "), 5);
 	ck_assert_uint_eq(count(text, "\n"), 28);
 	free(text);
+	json_decref(r);
+}
+END_TEST
+
+/* The fixture with an open-exceptions section on acme, as reconcile.c
+ * writes it (USD in a Berlin tenant: currencies are per exception). */
+static json_t *
+with_exceptions(void)
+{
+	json_t		*r = fixture(), *t;
+	json_error_t	 e;
+
+	t = json_array_get(json_object_get(r, "tenants"), 0);
+	ck_assert_int_eq(json_object_set_new(t, "exceptions", json_loads(
+	    "{\"open\": 3, \"by_reason\": ["
+	    "{\"currency\": \"JPY\", \"reason\": \"currency_mismatch\","
+	    " \"count\": 1, \"amount\": 1500},"
+	    "{\"currency\": \"USD\", \"reason\": \"amount_mismatch\","
+	    " \"count\": 1, \"amount\": 5000},"
+	    "{\"currency\": \"USD\", \"reason\": \"exceeds_captured_amount\","
+	    " \"count\": 1, \"amount\": 600}],"
+	    "\"oldest\": \"2026-11-28T09:15:00Z\","
+	    "\"payments\": [\"pi_<mm>\", \"pi_over\"],"
+	    "\"oldest_age_days\": 4, \"threshold\": 0}", 0, &e)), 0);
+	return r;
+}
+
+START_TEST(test_text_exceptions)
+{
+	json_t	*r = with_exceptions(), *x;
+	char	*text;
+
+	text = report_text(r);
+	ck_assert_ptr_nonnull(text);
+	ck_assert(has_line(text, "  open exceptions: 3 (threshold 0), the "
+	    "oldest recorded 2026-11-28T09:15:00Z, 4 days old"));
+	ck_assert(has_line(text, "    currency_mismatch: 1, 1500 JPY"));
+	ck_assert(has_line(text, "    amount_mismatch: 1, 50.00 USD"));
+	ck_assert(has_line(text, "    exceeds_captured_amount: 1, 6.00 USD"));
+	ck_assert(has_line(text, "    first payments: pi_<mm>, pi_over"));
+	ck_assert_uint_eq(count(text, "\n"), 28 + 5);
+	free(text);
+	/* None open: one line. */
+	x = json_object_get(json_array_get(json_object_get(r, "tenants"), 0),
+	    "exceptions");
+	json_object_set_new(x, "open", json_integer(0));
+	json_object_set_new(x, "by_reason", json_array());
+	json_object_set_new(x, "payments", json_array());
+	json_object_set_new(x, "oldest", json_null());
+	json_object_set_new(x, "oldest_age_days", json_null());
+	text = report_text(r);
+	ck_assert(has_line(text, "  open exceptions: none (threshold 0)"));
+	ck_assert_uint_eq(count(text, "\n"), 28 + 1);
+	free(text);
+	json_decref(r);
+}
+END_TEST
+
+START_TEST(test_html_exceptions)
+{
+	json_t	*r = with_exceptions();
+	char	*html;
+
+	html = report_html(r);
+	ck_assert_ptr_nonnull(html);
+	ck_assert_ptr_nonnull(strstr(html, "<h3>Open exceptions</h3>\n<p>3 open "
+	    "(threshold 0); the oldest recorded 2026-11-28T09:15:00Z, 4 days "
+	    "old."));
+	ck_assert_ptr_nonnull(strstr(html, "<tr class=\"hot\"><td>USD</td>"
+	    "<td>amount_mismatch</td><td class=\"n\">1</td><td class=\"n\">"
+	    "50.00</td></tr>"));
+	ck_assert_ptr_nonnull(strstr(html, "<td>JPY</td><td>currency_mismatch"
+	    "</td><td class=\"n\">1</td><td class=\"n\">1500</td>"));
+	ck_assert_ptr_nonnull(strstr(html, "<p>First payments: <code>"
+	    "pi_&lt;mm&gt;</code>, <code>pi_over</code></p>"));
+	ck_assert_ptr_null(strstr(html, "pi_<mm>"));
+	free(html);
+	json_decref(r);
+}
+END_TEST
+
+START_TEST(test_summary)
+{
+	json_t	*r = fixture();
+	char	 s[ALERT_LINE], small[24];
+
+	report_summary(r, s, sizeof(s));
+	ck_assert_str_eq(s, "hookledger reconciliation for 2026-12-02: 5 "
+	    "flags (acme: refund_spike, programme_warning, "
+	    "refund_soon_after_capture, dispute_after_refund, settlement)");
+	report_summary(r, small, sizeof(small));
+	ck_assert_str_eq(small, "hookledger reconcili...");
+	json_object_set_new(json_array_get(json_object_get(r, "tenants"), 0),
+	    "flags", json_array());
+	report_summary(r, s, sizeof(s));
+	ck_assert_str_eq(s, "hookledger reconciliation for 2026-12-02: clean");
 	json_decref(r);
 }
 END_TEST
@@ -861,6 +958,9 @@ make_suite(void)
 	tc = tcase_create("text");
 	tcase_add_test(tc, test_text_fixture);
 	tcase_add_test(tc, test_text_clean);
+	tcase_add_test(tc, test_text_exceptions);
+	tcase_add_test(tc, test_html_exceptions);
+	tcase_add_test(tc, test_summary);
 	tcase_add_loop_test(tc, test_text_money, 0,
 	    sizeof(money) / sizeof(money[0]));
 	tcase_add_test(tc, test_text_amount_not_integer);

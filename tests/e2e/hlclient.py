@@ -203,8 +203,9 @@ class Endpoint:
     """One [endpoint NAME] section and its secrets."""
 
     def __init__(self, name, scheme, secrets, tenant="acme", tolerance=None,
-                 modes=None):
+                 modes=None, extra=()):
         self.name = name
+        self.extra = list(extra)        # more "key = value" lines
         self.scheme = scheme
         self.secrets = list(secrets)
         self.tenant = tenant
@@ -223,14 +224,17 @@ def write_secret_file(path, secret, mode=0o600):
 
 
 def write_config(dirpath, endpoints, max_body=None, database="ledger.db",
-                 listen="127.0.0.1:0", name="hookledger.conf"):
+                 listen="127.0.0.1:0", name="hookledger.conf", top=(),
+                 tail=()):
     """Write the secrets of each endpoint and a config naming them into
-    dirpath. Returns the config's absolute path."""
+    dirpath; top holds more top-level lines, tail more lines at the end
+    (such as [tenant] sections). Returns the config's absolute path."""
     lines = ["# written by tests/e2e/hlclient.py",
              "listen = " + listen,
              "database = " + database]
     if max_body is not None:
         lines.append("max_body = %d" % max_body)
+    lines += list(top)
     for ep in endpoints:
         lines += ["", "[endpoint %s]" % ep.name,
                   "tenant = " + ep.tenant, "scheme = " + ep.scheme]
@@ -242,6 +246,8 @@ def write_config(dirpath, endpoints, max_body=None, database="ledger.db",
             write_secret_file(os.path.join(dirpath, fname), s, mode)
             ep.files.append(fname)
             lines.append("secret_file = " + fname)
+        lines += ep.extra
+    lines += list(tail)
     path = os.path.join(os.path.abspath(dirpath), name)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -449,10 +455,13 @@ class Response:
 
 
 def request(port, method, path, body=None, headers=None, timeout=10,
-            chunks=None):
-    """One request on a fresh connection. With chunks (a list of bytes) the
-    body goes out with Transfer-Encoding: chunked."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+            chunks=None, source=None):
+    """One request on a fresh connection, from the loopback address source
+    when given (any 127.x.y.z). With chunks (a list of bytes) the body goes
+    out with Transfer-Encoding: chunked."""
+    conn = http.client.HTTPConnection(
+        HOST, port, timeout=timeout,
+        source_address=(source, 0) if source is not None else None)
     try:
         if chunks is not None:
             conn.request(method, path, body=iter(chunks),
@@ -534,14 +543,17 @@ def _bad(buf):
     raise HLError("connection closed mid-response: %r" % buf[:200])
 
 
-def raw_exchange(port, head, body_parts=(), timeout=10):
+def raw_exchange(port, head, body_parts=(), timeout=10, source=None):
     """Send a hand-made request head, then each of body_parts, stopping as
-    soon as the daemon answers; then read the answer.
+    soon as the daemon answers; then read the answer. source, when given,
+    is the loopback address to send from.
 
     Returns (response, sent bytes of body, note); response is None when
     the connection was closed or reset without an answer, and note then
     says which."""
-    sock = socket.create_connection((HOST, port), timeout=timeout)
+    sock = socket.create_connection(
+        (HOST, port), timeout=timeout,
+        source_address=(source, 0) if source is not None else None)
     deadline = time.monotonic() + timeout
     sent = 0
     note = ""

@@ -160,8 +160,12 @@ def g_auth(t, tmp):
         same_answer(t, r_other, r_pay, "auth: and to an unknown payment's")
         r = post(run, "acme", jbody({"payment": "p", "amount": 1,
                                      "currency": "EUR"}), gw, "k1")
-        same_answer(t, r, r_other, "auth: globex's write token POSTing to "
-                    "acme -> the same 404")
+        r_post_none = post(run, "nobody", jbody({"payment": "p", "amount": 1,
+                                                 "currency": "EUR"}), gw, "k1")
+        expect(t, r, 404, Err("not_found"), "auth: globex's write token "
+               "POSTing to acme -> 404 not_found")
+        same_answer(t, r, r_post_none, "auth: that POST's 404 is identical "
+                    "to a POST to an unknown tenant's")
         same_answer(t, run.d.get("/v1/tenants/nobody/balances"),
                     run.d.get(bal), "auth: without a token an unknown tenant "
                     "gets the same 401 as a known one")
@@ -386,8 +390,8 @@ def g_fields(t, tmp):
         # Jansson cannot hold an integer beyond 64 bits, so such a body is
         # not JSON this service can read.
         expect(t, post(run, "acme", raw(amount=str(2 ** 64)), aw, "kf-big"),
-               400, Err("body_bad_json"),
-               "fields: amount 2^64 -> 400 body_bad_json")
+               400, Err("body_number_range"),
+               "fields: amount 2^64 -> 400 body_number_range")
         t.eq((hl.count(run.db, "expectations"),
               hl.count(run.db, "api_requests")), (0, 0),
              "fields: no refused body was recorded")

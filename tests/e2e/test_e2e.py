@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -863,6 +864,9 @@ def g_bodies(t, tmp):
             ("array []", b"[]", 400, "body_not_object"),
             ("truncated JSON", good[:-1], 400, "body_bad_json"),
             ("trailing garbage", good + b"x", 400, "body_bad_json"),
+            ("amount of 20 digits",
+             good.replace(b'"amount":500', b'"amount":12345678901234567890'),
+             400, "body_number_range"),
             ("invalid UTF-8", good.replace(b'"pay_b"', b'"pay\xc3\x28"'),
              400, "body_bad_utf8"),
             ("empty body", b"", 400, "body_empty"),
@@ -978,6 +982,29 @@ def g_config(t, tmp):
     except subprocess.TimeoutExpired:
         t.ok(False, "config: the daemon refuses to start with a 0644 "
              "secret file", ["it was still running after 10 s"])
+
+    # A port already taken: one line naming the address, and no ledger
+    # file left behind (the socket is made before the ledger).
+    d = fresh("port-taken")
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        holder.bind((hl.HOST, 0))
+        holder.listen(1)
+        taken = holder.getsockname()[1]
+        cfg = hl.write_config(d, [hl.Endpoint("shop", "standard-webhooks",
+                                              [hl.stdwh_secret()])],
+                              listen="127.0.0.1:%d" % taken)
+        p = subprocess.run([hl.HOOKLEDGERD, "--config", cfg],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=10)
+        err = p.stderr.decode("utf-8", "replace")
+        t.eq((p.returncode, err), (1, "%s: listen 127.0.0.1:%d: Address "
+                                      "already in use\n" % (cfg, taken)),
+             "config: a port in use -> exit 1 and one line naming it")
+        t.eq(sorted(x for x in os.listdir(d) if x.startswith("ledger")), [],
+             "config: the daemon that could not listen created no ledger")
+    finally:
+        holder.close()
 
     d = fresh("short-stripe")
     s15 = "whsec_" + "A1b2C3d4E"             # 15 bytes
@@ -1252,6 +1279,43 @@ def g_headers(t, tmp):
                  p)
 
 
+def g_keepalive(t, tmp):
+    """GET answers keep the connection open (a poller or a load
+    balancer's health check reuses it); /healthz answers GET and HEAD
+    and refuses the rest with 405 and Allow."""
+    sec = hl.stdwh_secret()
+    ep = hl.Endpoint("shop", "standard-webhooks", [sec])
+    with Run(t, "keep-alive", tmp, [ep]) as run:
+        c = http.client.HTTPConnection(hl.HOST, run.d.port, timeout=5)
+        got = []
+        for path in ("/healthz", "/healthz", "/nope", "/healthz"):
+            c.request("GET", path)
+            r = c.getresponse()
+            got.append((r.status, r.read(), r.getheader("Connection"),
+                        r.getheader("Cache-Control")))
+        sock_alive = c.sock is not None
+        c.request("HEAD", "/healthz")
+        r = c.getresponse()
+        head = (r.status, r.read(), r.getheader("Content-Type"))
+        c.close()
+        ok = (200, b'{"status":"ok"}', None, "no-store")
+        t.eq(got[0], ok, "keep-alive: GET /healthz -> 200 ok, no "
+             "Connection: close")
+        t.eq(got[1:], [ok, (404, b'{"error":"not_found","message":"no such '
+                                 b'resource"}', None, "no-store"), ok],
+             "keep-alive: three more GETs on the same connection are "
+             "answered, none closing it")
+        t.ok(sock_alive, "keep-alive: the client's connection is still "
+             "open after four answers")
+        t.eq(head, (200, b"", "application/json"), "keep-alive: HEAD "
+             "/healthz -> 200 with headers and no body")
+        r = run.d.post("/healthz", b"{}", {"Content-Type": "application/json"})
+        t.eq((r.status, r.json, r.header("Allow")),
+             (405, {"error": "method_not_allowed", "message": "the health "
+                    "check answers GET and HEAD"}, "GET, HEAD"),
+             "keep-alive: POST /healthz -> 405 with Allow: GET, HEAD")
+
+
 # ---------------------------------------------------------------- main
 
 def g_framing(t, tmp):
@@ -1279,6 +1343,9 @@ def g_framing(t, tmp):
             ("a control byte in a header value",
              base + "X-Note: a\x01b\r\nContent-Length: %d\r\n\r\n" % len(b),
              b),
+            ("Stripe-Signature twice, both good",
+             base + "stripe-signature: %s\r\nContent-Length: %d\r\n\r\n"
+             % (sig, len(b)), b),
         ]
         for what, head, body in cases:
             r, _, note = hl.raw_exchange(port, head.encode("latin-1"),
@@ -1288,6 +1355,17 @@ def g_framing(t, tmp):
             else:
                 expect(t, r, 400, Err("bad_request"),
                        "framing: %s -> 400" % what)
+        # More signatures than are read: malformed, never a mismatch that
+        # depends on where the good one sits.
+        ts = hl.now()
+        good = hl.stripe_headers(sec, ts, b)["Stripe-Signature"]
+        many = good.replace(",v1=", "," + ",".join(["v1=" + "0" * 64] * 16)
+                            + ",v1=", 1)
+        r = run.d.post("/webhooks/stripe", b,
+                       {"Content-Type": "application/json",
+                        "Stripe-Signature": many})
+        expect(t, r, 401, Err("signature_malformed"), "framing: 17 v1 "
+               "signatures, the good one last -> 401 signature_malformed")
         head = base.replace("/webhooks/stripe ", "/webhooks/stripe%00x ")
         r, _, note = hl.raw_exchange(
             port, (head + "Content-Length: %d\r\n\r\n" % len(b)).encode(),
@@ -1400,6 +1478,7 @@ GROUPS = [
     ("logs", g_logs),
     ("security headers", g_headers),
     ("request framing", g_framing),
+    ("keep-alive and health", g_keepalive),
     ("shutdown under load", g_shutdown),
     ("cli output", g_cli_output),
 ]

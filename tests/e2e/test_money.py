@@ -751,7 +751,7 @@ def g_expectations(t, tmp):
         def expect_cli(tenant, ref, amount, cur):
             rc, out, err = cli("expect", "--db", db, "--tenant", tenant,
                                "--payment", ref, "--amount", str(amount),
-                               "--currency", cur)
+                               "--currency", cur, "--json")
             try:
                 j = json.loads(out)
             except ValueError:
@@ -766,7 +766,8 @@ def g_expectations(t, tmp):
         rc, j, err = expect_cli("acme", "pi_g6x", 2000, "USD")
         t.eq((rc, j), (0, want), "expectations: the same again -> exit 0")
         rc, j, err = expect_cli("acme", "pi_g6x", 2001, "USD")
-        t.ok(rc == 1 and j == "" and "expectation_conflict" in err,
+        t.ok(rc == 1 and err == "" and isinstance(j, dict) and
+             j.get("error") == "expectation_conflict",
              "expectations: other values for pi_g6x -> exit 1, "
              "expectation_conflict", ["rc %d stdout %r stderr %r" %
                                       (rc, j, err)])

@@ -25,7 +25,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,8 +37,9 @@ import zoneinfo
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hlclient as hl  # noqa: E402
 from test_e2e import Run, Tap, applied, check_verify  # noqa: E402
-from test_money import (Sender, cli, dispute_obj, pi_obj,  # noqa: E402
-                        refund_obj)
+from test_money import (Sender, cli, dispute_obj, exc,  # noqa: E402
+                        exception, exceptions, pi_obj, refund_obj,
+                        with_verdict)
 
 REPORT_KEYS = ["report", "date", "scope", "ledger", "flagged", "tenants"]
 SETTLEMENT_KEYS = ["file", "format", "lines", "missing_from_ledger",
@@ -194,14 +197,20 @@ def programmes_expect(book, zone, date):
     return out
 
 
+NO_EXCEPTIONS = {"open": 0, "by_reason": [], "oldest": None,
+                 "payments": [], "oldest_age_days": None, "threshold": 0}
+
+
 def tenant_expect(book, tenant, zone, date, currencies, flags,
-                  settlement=None):
+                  settlement=None, exceptions=None):
     frm, to = window(zone, date)
     return {"tenant": tenant, "timezone": zone, "date": date,
             "day": {"from": iso(frm), "to": iso(to)},
             "currencies": [currency_expect(book, zone, date, c)
                            for c in currencies],
             "programmes": programmes_expect(book, zone, date),
+            "exceptions": exceptions if exceptions is not None else
+            NO_EXCEPTIONS,
             "flags": flags, "settlement": settlement}
 
 
@@ -498,10 +507,10 @@ def g_history(t, tmp):
         t.eq(read(log), ("1 %s\n" % html).encode() * 2,
              "spike: the re-run alerted again, once")
         rc, o, e = reconcile("--config", run.config, "--date", DAY)
-        t.ok(rc == 3 and read(log) == ("1 %s\n" % html).encode() * 2 and
+        t.ok(rc == 4 and read(log) == ("1 %s\n" % html).encode() * 2 and
              "--out" in e,
-             "spike: without --out there is no report to pass: exit 3, no "
-             "alert, a line on stderr saying so",
+             "spike: without --out there is no report to pass: exit 4 (the "
+             "alert was not delivered), a line on stderr saying so",
              ["exit %d stderr %r" % (rc, e)])
         rc, o, e = reconcile("--db", run.db, "--date", DAY, "--out", out)
         t.ok(rc == 3 and read(log) == ("1 %s\n" % html).encode() * 2,
@@ -821,6 +830,297 @@ def g_tamper(t, tmp):
          ["exit %d stderr %r" % (rc, e)])
 
 
+# ---------------------------------------------------------------- 7
+
+ADAY = "2026-11-12"
+ALERT_BOUND = 10        # seconds: far above the 1 s alert_timeout
+
+
+def alt_config(run, name, top):
+    """A copy of run's config, in the same folder, with top-level lines
+    added after database; its path."""
+    with open(run.config) as f:
+        lines = f.read().splitlines()
+    i = next(k for k, l in enumerate(lines) if l.startswith("database"))
+    lines[i + 1:i + 1] = list(top)
+    path = os.path.join(os.path.dirname(run.config), name)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def program(tmp, name, body):
+    """An executable /bin/sh script tmp/name; its path."""
+    path = os.path.join(tmp, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o700)
+    with os.fdopen(fd, "w") as f:
+        f.write("#!/bin/sh\n" + body)
+    os.chmod(path, 0o700)
+    return path
+
+
+def g_alert(t, tmp):
+    """An alert that is not delivered fails the run with exit 4, which
+    the systemd unit does not count as success; one that is delivered
+    gets the report's paths and a summary."""
+    run, s = stripe_run(t, "alert", tmp)
+    configure(run, tenants=[("acme", [("timezone", "UTC")])])
+    book = Book()
+    with run:
+        deliver(t, s, book, [capture("pi_a1", 3000, at(ADAY, 10)),
+                             refund("re_a1", "pi_a1", 1000, at(ADAY, 10, 5))],
+                1, "alert: a refund 5 minutes after its capture")
+    out = os.path.join(tmp, "reports")
+    html = os.path.join(out, "reconcile-%s-all.html" % ADAY)
+    base = html[:-len(".html")]
+    summary = ("hookledger reconciliation for %s: 1 flag (acme: "
+               "refund_soon_after_capture)" % ADAY)
+
+    # Delivered: exit 3, as before; the program gets the report.
+    log = os.path.join(tmp, "ok.log")
+    ok = program(tmp, "ok.sh", (
+        "{ printf '%%s|%%s|%%s|%%s|%%s|%%s|%%s\\n' \"$#\" \"$1\" "
+        "\"$HOOKLEDGER_REPORT_TEXT\" \"$HOOKLEDGER_REPORT_JSON\" "
+        "\"$HOOKLEDGER_DATE\" \"$HOOKLEDGER_SCOPE\" "
+        "\"$HOOKLEDGER_SUMMARY\"; cat; } >> '%s'\n") % log)
+    cfg = alt_config(run, "ok.conf", ["alert_command = " + ok])
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY, "--out", out)
+    t.eq((rc, e), (3, ""), "alert: delivered -> exit 3, nothing on stderr")
+    t.eq(read(log), ("1|%s|%s.txt|%s.json|%s|all|%s\n" %
+                     (html, base, base, ADAY, summary)).encode(),
+         "alert: the program ran once with the .html path as its only "
+         "argument, the .txt and .json paths, date, scope and summary in "
+         "its environment, and nothing on its standard input")
+    t.eq(read(base + ".txt"), o.encode(),
+         "alert: HOOKLEDGER_REPORT_TEXT is the text report printed")
+
+    # Started with SIGCHLD ignored (as some supervisors leave it): the
+    # program's exit status is still seen.
+    try:
+        p = subprocess.run([hl.HOOKLEDGER, "reconcile", "--config", cfg,
+                            "--date", ADAY, "--out", out],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=ALERT_BOUND, preexec_fn=lambda:
+                           signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+        got = (p.returncode, p.stderr, read(log).count(b"\n"))
+    except subprocess.TimeoutExpired:
+        got = "still running after %d s" % ALERT_BOUND
+    t.eq(got, (3, b"", 2), "alert: with SIGCHLD ignored by whoever "
+         "started the run, a delivered alert is still exit 3, at once")
+
+    # Exits 7: not delivered, exit 4, one line.
+    seven = program(tmp, "seven.sh", "exit 7\n")
+    cfg = alt_config(run, "seven.conf", ["alert_command = " + seven])
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY, "--out", out)
+    t.eq((rc, e), (4, "hookledger: alert not delivered: %s exited with "
+                      "status 7\n" % seven),
+         "alert: a program that exits 7 -> exit 4 and one line saying so")
+    t.eq(read(base + ".txt"), o.encode(),
+         "alert: exits 7: the reports are written and printed all the same")
+
+    # Hangs, and leaves a child behind: killed at alert_timeout, exit 4.
+    pidf = os.path.join(tmp, "hang.pid")
+    hang = program(tmp, "hang.sh", "echo $$ > '%s'\nsleep 300\nexit 0\n"
+                   % pidf)
+    cfg = alt_config(run, "hang.conf", ["alert_command = " + hang,
+                                        "alert_timeout = 1"])
+    t0 = time.monotonic()
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY, "--out", out)
+    took = time.monotonic() - t0
+    t.eq((rc, e), (4, "hookledger: alert not delivered: %s did not finish "
+                      "within 1 s and was killed\n" % hang),
+         "alert: a program that hangs -> exit 4 and one line saying so")
+    t.ok(1.0 <= took < ALERT_BOUND,
+         "alert: the hang is cut at alert_timeout (1 s), and its sleeping "
+         "child does not hold the run's output open (took %.1f s)" % took)
+
+    # Cannot start; killed by a signal.
+    absent = os.path.join(tmp, "absent.sh")
+    cfg = alt_config(run, "absent.conf", ["alert_command = " + absent])
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY, "--out", out)
+    t.eq((rc, e), (4, "hookledger: alert not delivered: cannot run %s: No "
+                      "such file or directory\n" % absent),
+         "alert: a program that does not exist -> exit 4")
+    term = program(tmp, "term.sh", "kill -TERM $$\nexit 0\n")
+    cfg = alt_config(run, "term.conf", ["alert_command = " + term])
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY, "--out", out)
+    t.eq((rc, e), (4, "hookledger: alert not delivered: %s was killed by "
+                      "signal 15 (Terminated)\n" % term),
+         "alert: a program killed by SIGTERM -> exit 4")
+
+    # No --out: there is no report to pass, so no alert went out.
+    cfg = alt_config(run, "ok2.conf", ["alert_command = " + ok])
+    rc, o, e = reconcile("--config", cfg, "--date", ADAY)
+    t.eq((rc, e), (4, "hookledger: alert not delivered: alert_command needs "
+                      "--out DIR, for a report to pass to %s\n" % ok),
+         "alert: without --out -> exit 4, the program not run")
+    t.eq(read(log).count(b"\n"), 2, "alert: ok.sh was not run again")
+
+    # A clean day runs no alert at all.
+    rc, o, e = reconcile("--config", cfg, "--date", add_days(ADAY, -1),
+                         "--out", out)
+    t.eq((rc, e, read(log).count(b"\n")), (0, "", 2),
+         "alert: a clean day -> exit 0 and no alert")
+
+    # The shipped unit: 3 is a success for systemd, 4 is not.
+    unit = os.path.join(os.environ.get("HL_TOP_SRCDIR", "."), "etc",
+                        "hookledger-reconcile.service")
+    with open(unit) as f:
+        ok_codes = [w for line in f if line.startswith("SuccessExitStatus=")
+                    for w in line.split("=", 1)[1].split()]
+    t.eq(ok_codes, ["3"], "alert: the unit's SuccessExitStatus is 3 alone, "
+         "so an undelivered alert (4) fails the unit")
+
+
+# ---------------------------------------------------------------- 8
+
+def g_tenant(t, tmp):
+    """--tenant must name a tenant of the config or of the ledger."""
+    run, s = stripe_run(t, "tenant", tmp)
+    configure(run, tenants=[("quiet", [("timezone", "UTC")])])
+    book = Book()
+    with run:
+        deliver(t, s, book, [capture("pi_n1", 1000, at(SDAY, 9))], 1,
+                "tenant: one capture for acme")
+    for args, what, line in (
+            (["--config", run.config], "with --config",
+             "hookledger reconcile: tenant nosuch is not in %s: no "
+             "[endpoint] or [tenant] section names it\n" % run.config),
+            (["--db", run.db], "with --db",
+             "hookledger: --tenant nosuch: no such tenant (not in the "
+             "config, nothing in the ledger)\n")):
+        rc, o, e = reconcile(*(args + ["--date", SDAY, "--tenant",
+                                       "nosuch"]))
+        t.eq((rc, o, e), (2, "", line),
+             "tenant: %s, --tenant nosuch -> exit 2, one line naming it" %
+             what)
+    for args, name, what in (
+            (["--config", run.config], "acme", "an endpoint's tenant"),
+            (["--config", run.config], "quiet", "a [tenant] section alone"),
+            (["--db", run.db], "acme", "in the ledger, without a config")):
+        rc, got, o, e = reconcile_json(*(args + ["--date", SDAY, "--tenant",
+                                                 name]))
+        t.eq((rc, got.get("scope") if got else o, e), (0, name, ""),
+             "tenant: %s (%s) -> a report, exit 0" % (name, what))
+    rc, o, e = reconcile("--db", run.db, "--date", SDAY, "--tenant",
+                         "quiet")
+    t.eq((rc, e.startswith("hookledger: --tenant quiet: no such tenant")),
+         (2, True), "tenant: quiet without its config -> exit 2")
+
+
+# ---------------------------------------------------------------- 9
+
+def g_exceptions(t, tmp):
+    """Open exceptions make the report not clean: 50.00 USD of an
+    amount_mismatch in suspense and a refund above the captured amount."""
+    run, s = stripe_run(t, "exceptions", tmp)
+    configure(run, tenants=[("acme", [("timezone", "UTC")])])
+    book = Book()
+    base = hl.now() - 3 * 3600
+    with run:
+        rc, o, e = cli("expect", "--db", run.db, "--tenant", "acme",
+                       "--payment", "pi_x1", "--amount", "6000",
+                       "--currency", "USD")
+        t.eq((rc, e), (0, ""), "exceptions: pi_x1 expected at 60.00 USD")
+        sent = [
+            (capture("pi_x1", 5000, base), with_verdict(
+                applied("evt_c_pi_x1", 1), "amount_mismatch")),
+            (capture("pi_x2", 1000, base + 60), applied("evt_c_pi_x2", 2)),
+            (refund("re_x2a", "pi_x2", 600, base + 7200),
+             applied("evt_r_re_x2a", 3)),
+            (refund("re_x2b", "pi_x2", 600, base + 7260),
+             exception("evt_r_re_x2b", "exceeds_captured_amount")),
+        ]
+        bad = []
+        for (typ, evt, obj, created, entry), want in sent:
+            r = s.stripe(typ, evt, obj, created)
+            if r.status != 200 or r.json != want:
+                bad.append("%s: %r, expected 200 %r" % (evt, r, want))
+            if want["result"] == "applied":
+                book.add(*entry)
+        t.ok(not bad, "exceptions: a capture 10.00 USD short (suspense), a "
+             "capture, its refund, and a refund above what is left",
+             bad)
+    rc, got, _ = exceptions(run.db)
+    t.eq((rc, got), (0, [
+        exc("evt_c_pi_x1", "pi_x1", "amount_mismatch", True),
+        exc("evt_r_re_x2b", "pi_x2", "exceeds_captured_amount", False)]),
+        "exceptions: hookledger exceptions lists the two")
+
+    c = sqlite3.connect("file:%s?mode=ro" % run.db, uri=True)
+    stamps = [r[0] for r in c.execute(
+        "SELECT recorded_at FROM exceptions ORDER BY id")]
+    c.close()
+    date = time.strftime("%Y-%m-%d", time.gmtime(max(stamps)))
+    end = window("UTC", date)[1]
+    age = (end - min(stamps)) // 86400
+    section = {"open": 2, "by_reason": [
+        {"currency": "USD", "reason": "amount_mismatch", "count": 1,
+         "amount": 5000},
+        {"currency": "USD", "reason": "exceeds_captured_amount",
+         "count": 1, "amount": 600}],
+        "oldest": iso(min(stamps)), "payments": ["pi_x1", "pi_x2"],
+        "oldest_age_days": age, "threshold": 0}
+    flags = [{"kind": "open_exceptions", "message":
+              "2 open exceptions, more than the threshold of 0; the "
+              "oldest, recorded %s, is %d day%s old" %
+              (iso(min(stamps)), age, "" if age == 1 else "s")}]
+    want = report_expect(run.db, date, "all", [tenant_expect(
+        book, "acme", "UTC", date, ["USD"], flags, exceptions=section)])
+    check_report(t, ["--config", run.config, "--date", date], 3, want,
+                 "exceptions: two open on %s" % date)
+
+    out = os.path.join(tmp, "reports")
+    rc, o, e = reconcile("--config", run.config, "--date", date, "--out",
+                         out)
+    t.eq((rc, e), (3, ""), "exceptions: the text report exits 3")
+    lines = o.splitlines()
+    want_lines = [
+        "hookledger reconciliation for %s: 1 flag" % date,
+        "  ! open_exceptions: " + flags[0]["message"],
+        "  open exceptions: 2 (threshold 0), the oldest recorded %s, %d "
+        "day%s old" % (iso(min(stamps)), age, "" if age == 1 else "s"),
+        "    amount_mismatch: 1, 50.00 USD",
+        "    exceeds_captured_amount: 1, 6.00 USD",
+        "    first payments: pi_x1, pi_x2"]
+    t.ok(all(w in lines for w in want_lines),
+         "exceptions: the text report says 1 flag and lists them with "
+         "their amounts", ["missing %r" % w for w in want_lines
+                           if w not in lines] + ["stdout %r" % o])
+    h = (read(os.path.join(out, "reconcile-%s-all.html" % date)) or
+         b"").decode()
+    t.ok("<h3>Open exceptions</h3>\n<p>2 open (threshold 0)" in h and
+         "<td>USD</td><td>amount_mismatch</td><td class=\"n\">1</td>"
+         "<td class=\"n\">50.00</td>" in h and
+         "<p>First payments: <code>pi_x1</code>, <code>pi_x2</code></p>"
+         in h, "exceptions: the page has the section, its table and the "
+         "payments")
+
+    # The day before they were recorded: none open, clean.
+    prev = add_days(date, -1)
+    rc, got, o, e = reconcile_json("--config", run.config, "--date", prev)
+    ten = got["tenants"][0] if got else {}
+    n = len([x for x in stamps if x < window("UTC", prev)[1]])
+    t.eq((rc, (ten.get("exceptions") or {}).get("open")),
+         (3 if n else 0, n),
+         "exceptions: the report of the day before counts only the %d "
+         "recorded by its end" % n)
+
+    # At the tenant's threshold: reported, not a finding.
+    cfg = os.path.join(os.path.dirname(run.config), "lenient.conf")
+    with open(run.config) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write(text.replace("[tenant acme]\n",
+                             "[tenant acme]\nexceptions_threshold = 2\n"))
+    rc, got, o, e = reconcile_json("--config", cfg, "--date", date)
+    ten = got["tenants"][0] if got else {}
+    t.eq((rc, ten.get("exceptions"), ten.get("flags")),
+         (0, dict(section, threshold=2), []),
+         "exceptions: exceptions_threshold = 2 -> reported, clean, exit 0")
+    check_verify(t, run.db, len(book.entries), "exceptions")
+
+
 # ---------------------------------------------------------------- main
 
 GROUPS = [
@@ -829,6 +1129,9 @@ GROUPS = [
     ("berlin", g_berlin),
     ("settlement", g_settlement),
     ("tamper", g_tamper),
+    ("alert", g_alert),
+    ("tenant", g_tenant),
+    ("exceptions", g_exceptions),
 ]
 
 
