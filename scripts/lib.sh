@@ -13,6 +13,9 @@ HL_PACKAGES="build-essential autoconf automake pkg-config
 HL_CONFIGURE_FLAGS="--enable-werror"
 # What scripts/fuzz adds: clang and its libFuzzer runtime.
 HL_FUZZ_PACKAGES="clang libclang-rt-14-dev"
+# What scripts/test adds: readelf (binutils), memcheck, the linters, bear
+# for compile_commands.json, systemd-analyze, and dpkg's data for the SBOM.
+HL_TEST_PACKAGES="binutils valgrind cppcheck clang-tidy bear systemd"
 
 hl_say() { printf '==> %s\n' "$*" >&2; }
 hl_die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -373,7 +373,7 @@ release_facts(struct ledger *lg, const struct ledger_event *ev,
 {
 	struct books_target	 target, posted;
 	enum books_result	 br;
-	size_t			 i, k, nrel = 0, nbase = 0;
+	size_t			 i, k, nrel = 0, nbase;
 	int			 prior_capture = 0;
 	const char		*ref = ev->move.payment_ref;
 
@@ -383,7 +383,9 @@ release_facts(struct ledger *lg, const struct ledger_event *ev,
 		    w->facts[i].arrival < x->arrival)
 			prior_capture = 1;
 
-	/* What was released before x, and what x releases. */
+	/* What was released before x, and what x releases. The first and
+	 * the last release alike, for different reasons, kept apart. */
+	/* NOLINTNEXTLINE(bugprone-branch-clone) */
 	if (x->b.kind == EVENT_PAYOUT || prior_capture) {
 		for (i = 0; i < n; i++)
 			if (&w->facts[i] != x && !w->facts[i].excluded)

@@ -641,9 +641,9 @@ section(struct parse *p, char *s)
 		return FAIL(p, "a section header must end with ]");
 	*end = '\0';
 	s++;
-	if (strncmp(s, "tenant", 6) == 0 && (s[6] == ' ' || s[6] == '\t'))
+	if (strncmp(s, "tenant ", 7) == 0 || strncmp(s, "tenant\t", 7) == 0)
 		return tenant_section(p, s + 7);
-	if (strncmp(s, "endpoint", 8) != 0 || (s[8] != ' ' && s[8] != '\t'))
+	if (strncmp(s, "endpoint ", 9) != 0 && strncmp(s, "endpoint\t", 9) != 0)
 		return FAIL(p, "unknown section; expected [endpoint NAME] or "
 		    "[tenant NAME]");
 	name = s + 9;
@@ -740,7 +740,7 @@ config_read(const char *path, FILE *f, int need_secrets, char *err,
 {
 	struct parse	 p;
 	struct config	*cfg = NULL;
-	char		 line[CONFIG_MAX_LINE + 1];
+	char		 line[CONFIG_MAX_LINE + 1] = "";
 	size_t		 len;
 	int		 rc;
 	const char	*slash;

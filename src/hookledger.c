@@ -635,8 +635,8 @@ is_help(const char *s)
 	return strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0;
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	const struct cli_command	*c;
 	struct opts			 o;
@@ -719,4 +719,23 @@ main(int argc, char **argv)
 	if (strcmp(c->name, "reconcile") == 0)
 		return cmd_reconcile(&o);
 	return cmd_exceptions(&o);
+}
+
+int
+main(int argc, char **argv)
+{
+	int	 rc = run(argc, argv);
+
+	/*
+	 * What went to standard output (an export, a checkpoint, a proof, a
+	 * token) went through a buffer: a write error (a full disk under
+	 * `> file`) shows only now, and must not end in success.
+	 */
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "hookledger: standard output: %s\n",
+		    errno != 0 ? strerror(errno) : "write error");
+		if (rc == EXIT_SUCCESS)
+			rc = EXIT_USAGE;
+	}
+	return rc;
 }

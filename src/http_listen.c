@@ -22,6 +22,7 @@ http_listen(const struct config *cfg, unsigned short *port, char *err,
 	int			 fd = -1, on = 1, rc;
 
 	memset(&hints, 0, sizeof(hints));
+	memset(&ss, 0, sizeof(ss));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;

@@ -190,6 +190,8 @@ raw_numbers(const unsigned char *raw, size_t len)
 	return 0;
 }
 
+/* Recursion: at most PAN_DEPTH_MAX deep, checked on entry. */
+/* NOLINTBEGIN(misc-no-recursion) */
 static int
 walk(json_t *v, int depth)
 {
@@ -223,6 +225,7 @@ walk(json_t *v, int depth)
 		return 0;
 	}
 }
+/* NOLINTEND(misc-no-recursion) */
 
 int
 pan_in_json(json_t *root, const unsigned char *raw, size_t len)

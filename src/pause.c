@@ -191,7 +191,9 @@ load(struct pause_watch *pw)
 		snapshot_free(s);
 		return NULL;
 	}
-	qsort(s->tenants, s->n, sizeof(*s->tenants), cmp_name);
+	/* No tenants may mean no array: qsort must not see NULL. */
+	if (s->n > 1)
+		qsort(s->tenants, s->n, sizeof(*s->tenants), cmp_name);
 	return s;
 }
 
@@ -225,9 +227,16 @@ log_changes(const struct pause_snapshot *a, const struct pause_snapshot *b)
 	if (all && !b->all)
 		log_change("pause lifted", "*");
 	while (i < na || j < b->n) {
-		c = i == na ? 1 : j == b->n ? -1 :
-		    strcmp(a->tenants[i], b->tenants[j]);
+		/* i < na only when a is not NULL. */
+		if (i == na)
+			c = 1;
+		else if (j == b->n)
+			c = -1;
+		else
+			/* cppcheck-suppress nullPointer */
+			c = strcmp(a->tenants[i], b->tenants[j]);
 		if (c < 0)
+			/* cppcheck-suppress nullPointer */
 			log_change("pause lifted", a->tenants[i++]);
 		else if (c > 0)
 			log_change("pause in effect", b->tenants[j++]);
@@ -258,7 +267,7 @@ watch(void *arg)
 	struct pause_watch	*pw = arg;
 	struct pause_snapshot	*s;
 	struct timespec		 until;
-	int64_t			 seen = -1, v = -1;
+	int64_t			 seen = -1, v;
 	int			 stop;
 
 	for (;;) {

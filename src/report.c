@@ -879,9 +879,10 @@ buf_pct_short(struct buf *b, double pct)
 static double
 axis_top(double pct, int *intervals)
 {
-	double	 m;
+	double	 m = 1.0;
+	int	 e;
 
-	for (m = 1.0; m < 1e7; m *= 10.0) {
+	for (e = 0; e < 7; e++) {	/* m = 10^e up to 10^6 */
 		if (pct <= m) {
 			*intervals = 4;
 			return m;
@@ -894,6 +895,7 @@ axis_top(double pct, int *intervals)
 			*intervals = 5;
 			return 5.0 * m;
 		}
+		m *= 10.0;
 	}
 	*intervals = 4;
 	return m;

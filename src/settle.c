@@ -546,6 +546,8 @@ read_file(struct settle *s)
 	}
 	/* A byte order mark, as spreadsheets write, says nothing. */
 	if ((ch = getc(c->f)) == 0xef) {
+		/* Two reads, not one expression twice. */
+		/* NOLINTNEXTLINE(misc-redundant-expression) */
 		if (getc(c->f) != 0xbb || getc(c->f) != 0xbf) {
 			fail(s, 1, "malformed byte order mark");
 			goto done;

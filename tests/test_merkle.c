@@ -973,14 +973,25 @@ make_suite(void)
 	tcase_add_test(tc, inclusion_proofs_match_definition);
 	tcase_add_test(tc, consistency_proofs_match_definition);
 	tcase_add_test(tc, vectors_match);
+	tcase_add_test(tc, generation_refuses_bad_input);
+	tcase_add_test(tc, largest_sizes_bounded);
+	suite_add_tcase(s, tc);
+
+	/*
+	 * The exhaustive sweeps over every proof of every tree size up to
+	 * NMAX: seconds here, over ten minutes under valgrind, whose run
+	 * (make check-valgrind) leaves out the tag "sweep". The sanitized
+	 * build runs them.
+	 */
+	tc = tcase_create("sweep");
+	tcase_set_tags(tc, "sweep");
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, inclusion_bit_flips_rejected);
 	tcase_add_test(tc, consistency_bit_flips_rejected);
 	tcase_add_test(tc, inclusion_length_changes_rejected);
 	tcase_add_test(tc, consistency_length_changes_rejected);
 	tcase_add_test(tc, inclusion_wrong_index_and_size_rejected);
 	tcase_add_test(tc, consistency_wrong_sizes_rejected);
-	tcase_add_test(tc, generation_refuses_bad_input);
-	tcase_add_test(tc, largest_sizes_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -59,6 +59,11 @@ class Tap:
         sys.stdout.flush()
         return cond
 
+    def skip(self, desc, why):
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, desc.replace("#", "no."), why))
+        sys.stdout.flush()
+
     def eq(self, got, want, desc):
         if isinstance(got, list) and isinstance(want, list):
             diag = ["%d rows, expected %d" % (len(got), len(want))]
@@ -1547,6 +1552,29 @@ def g_shutdown(t, tmp):
          [sorted(answered - in_ledger)[:5]])
 
 
+# ---------------------------------------------------------------- CLI output
+
+def g_cli_output(t, tmp):
+    """A write error on the CLI's standard output is an error: a full
+    disk under `hookledger export > file` must not exit 0."""
+    p = subprocess.run([hl.HOOKLEDGER, "--version"], capture_output=True,
+                       text=True, timeout=30)
+    t.ok(p.returncode == 0 and p.stdout.startswith("hookledger ") and
+         p.stderr == "", "cli: --version to a pipe exits 0",
+         ["rc %d" % p.returncode, "stdout %r" % p.stdout,
+          "stderr %r" % p.stderr])
+    if not os.path.exists("/dev/full"):
+        t.skip("cli: --version to a full device exits 2", "no /dev/full")
+        return
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([hl.HOOKLEDGER, "--version"], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=30)
+    t.ok(p.returncode == 2 and p.stderr ==
+         "hookledger: standard output: No space left on device\n",
+         "cli: --version to a full device exits 2 and says why",
+         ["rc %d" % p.returncode, "stderr %r" % p.stderr])
+
+
 GROUPS = [
     ("stripe events", g_stripe),
     ("neutral events", g_neutral),
@@ -1563,6 +1591,7 @@ GROUPS = [
     ("request framing", g_framing),
     ("keep-alive and health", g_keepalive),
     ("shutdown under load", g_shutdown),
+    ("cli output", g_cli_output),
 ]
 
 
