@@ -50,7 +50,7 @@ struct books_fact {
 enum books_result {
 	BOOKS_OK = 0,
 	BOOKS_NOT_CAPTURED,	/* nothing captured yet: park */
-	BOOKS_OVER_CAPTURE,	/* refunds + lost disputes > captured */
+	BOOKS_OVER_CAPTURE,	/* refunds + open and lost disputes > captured */
 	BOOKS_CURRENCY_MISMATCH,
 	BOOKS_CAPTURE_CONFLICT,	/* two captures with different amounts */
 	BOOKS_AMOUNT_CONFLICT,	/* one refund/dispute/payout, two amounts */

@@ -516,6 +516,74 @@ START_TEST(latest_running_total_wins)
 }
 END_TEST
 
+START_TEST(open_disputes_count_against_the_capture)
+{
+	struct ev c = CAP("evt_c", "pi_H", 2000);
+	struct ev d1 = DSP("evt_d1", OPENED, "pi_H", "dp_H1", 2000);
+	struct ev d2 = DSP("evt_d2", OPENED, "pi_H", "dp_H2", 2000);
+	struct ev r = REF("evt_r", "pi_H", "re_H", 2000, PENDING);
+
+	send(&c, 0);
+	send(&d1, 0);
+	/* A second dispute of the whole capture would give back 4000. */
+	ck_assert_str_eq(send(&d2, 0).response, "{\"result\":\"exception\","
+	    "\"event_id\":\"evt_d2\",\"reason\":\"exceeds_captured_amount\"}");
+	/* A pending refund is held only up to what is left: nothing. */
+	ck_assert_str_eq(send(&r, 0).response, "{\"result\":\"recorded\","
+	    "\"event_id\":\"evt_r\",\"note\":\"refund_already_posted\"}");
+	assert_balances("disputes_open:USD=2000 sales:USD=-2000");
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions WHERE"
+	    " event_id = 'evt_d2' AND reason = 'exceeds_captured_amount'"
+	    " AND posted = 0"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions"), 1);
+	assert_verify(2);
+}
+END_TEST
+
+START_TEST(dispute_close_is_never_refused)
+{
+	struct ev c = CAP("evt_c", "pi_H", 2000);
+	struct ev d = DSP("evt_d", OPENED, "pi_H", "dp_H", 2000);
+	struct ev r = REF("evt_r", "pi_H", "re_H", 500, SUCCEEDED);
+	struct ev l = DSP("evt_l", LOST, "pi_H", "dp_H", 2000);
+
+	send(&c, 0);
+	send(&d, 0);
+	ck_assert_str_eq(send(&r, 0).response, "{\"result\":\"exception\","
+	    "\"event_id\":\"evt_r\",\"reason\":\"exceeds_captured_amount\"}");
+	assert_balances("disputes_open:USD=2000 sales:USD=-2000");
+	ck_assert_str_eq(send(&l, 0).response, "{\"result\":\"applied\","
+	    "\"event_id\":\"evt_l\",\"seq\":3}");
+	assert_balances("disputes_lost:USD=2000 sales:USD=-2000");
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions"), 1);
+	assert_verify(3);
+}
+END_TEST
+
+START_TEST(pending_refund_held_within_open_dispute)
+{
+	struct ev c = CAP("evt_c", "pi_E", 3000);
+	struct ev r = REF("evt_r", "pi_E", "re_E", 1500, PENDING);
+	struct ev d = DSP("evt_d", OPENED, "pi_E", "dp_E", 2000);
+	struct ev w = DSP("evt_w", WON, "pi_E", "dp_E", 2000);
+
+	send(&c, 0);
+	send(&r, 0);
+	assert_balances("provider_balance:USD=1500 refunds_pending:USD=1500 "
+	    "sales:USD=-3000");
+	/* The dispute fits (2000 <= 3000); the hold shrinks to the 1000
+	 * left, as if the dispute had come first. */
+	send(&d, 0);
+	assert_balances("disputes_open:USD=2000 refunds_pending:USD=1000 "
+	    "sales:USD=-3000");
+	send(&w, 0);
+	assert_balances("provider_balance:USD=1500 refunds_pending:USD=1500 "
+	    "sales:USD=-3000");
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions"), 0);
+	assert_verify(4);
+}
+END_TEST
+
 static const struct ev property_set[] = {
 	CAP("e01", "pi_A", 10000),
 	CAP("e02", "pi_A", 10000),		/* charge.succeeded */
@@ -537,11 +605,17 @@ static const struct ev property_set[] = {
 	PAY("e18", "po_1", 5000, SUCCEEDED),
 	PAY("e19", "po_2", 800, SUCCEEDED),
 	PAY("e20", "po_2", 800, FAILED),
+	CAP("e21", "pi_E", 3000),
+	DSP("e22", OPENED, "pi_E", "dp_E", 2000),
+	REF("e23", "pi_E", "re_E", 1500, PENDING),
+	CAP("e24", "pi_F", 2000),
+	DSP("e25", OPENED, "pi_F", "dp_F", 2000),
+	DSP("e26", LOST, "pi_F", "dp_F", 2000),
 };
 #define NPROP (sizeof(property_set) / sizeof(property_set[0]))
-static const char property_want[] = "disputes_lost:USD=999 "
-    "payouts:USD=5000 provider_balance:USD=9900 refunds:USD=2000 "
-    "refunds_pending:USD=300 sales:USD=-18199";
+static const char property_want[] = "disputes_lost:USD=2999 "
+    "disputes_open:USD=2000 payouts:USD=5000 provider_balance:USD=9900 "
+    "refunds:USD=2000 refunds_pending:USD=1300 sales:USD=-23199";
 
 START_TEST(order_does_not_matter)
 {
@@ -644,6 +718,9 @@ make_suite(void)
 	tcase_add_test(tc, pending_refund_failing_late_is_order_independent);
 	tcase_add_test(tc, capture_under_a_payout_reference);
 	tcase_add_test(tc, latest_running_total_wins);
+	tcase_add_test(tc, open_disputes_count_against_the_capture);
+	tcase_add_test(tc, dispute_close_is_never_refused);
+	tcase_add_test(tc, pending_refund_held_within_open_dispute);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, setup, teardown);
 	tcase_add_loop_test(tp, order_does_not_matter, 0, 200);

@@ -1165,6 +1165,75 @@ def g_rules(t, tmp):
     check_verify(t, run.db, 5, "rules")
 
 
+# ---------------------------------------------------------------- 10 limit
+
+def g_dispute_limit(t, tmp):
+    run, sec, _ = stripe_run(t, "dispute-limit", tmp)
+    with run:
+        s = Sender(run, stripe=("stripe", sec))
+        base = hl.now() - 3600
+        r = s.stripe("payment_intent.succeeded", "evt_gh_pi",
+                     pi_obj("pi_H", 2000, charge="ch_H"), base)
+        expect(t, r, 200, applied("evt_gh_pi", 1),
+               "dispute-limit: capture pi_H 2000 -> seq 1")
+        r = s.stripe("charge.dispute.created", "evt_gh_d1",
+                     dispute_obj("dp_H1", "pi_H", "ch_H", 2000,
+                                 "needs_response"), base + 1)
+        expect(t, r, 200, applied("evt_gh_d1", 2),
+               "dispute-limit: dispute dp_H1 2000 -> seq 2")
+        r = s.stripe("charge.dispute.created", "evt_gh_d2",
+                     dispute_obj("dp_H2", "pi_H", "ch_H", 2000,
+                                 "needs_response"), base + 2)
+        expect(t, r, 200, exception("evt_gh_d2", "exceeds_captured_amount"),
+               "dispute-limit: a second dispute of 2000 -> exception "
+               "exceeds_captured_amount")
+        r = s.stripe("refund.created", "evt_gh_r",
+                     refund_obj("re_H", "pi_H", "ch_H", 2000, "pending"),
+                     base + 3)
+        expect(t, r, 200, recorded("evt_gh_r", "refund_already_posted"),
+               "dispute-limit: a pending refund of 2000 -> held to the 0 "
+               "left, posts nothing")
+        t.eq(payment_balances(run.db, "acme", "pi_H"),
+             {"disputes_open": 2000, "sales": -2000},
+             "dispute-limit: pi_H: disputes_open 2000, provider_balance 0, "
+             "nothing pending")
+
+        # A refund beside an open dispute of the whole capture is refused;
+        # the dispute's close is not.
+        r = s.stripe("payment_intent.succeeded", "evt_gk_pi",
+                     pi_obj("pi_K", 2000, charge="ch_K"), base + 4)
+        expect(t, r, 200, applied("evt_gk_pi", 3),
+               "dispute-limit: capture pi_K 2000 -> seq 3")
+        r = s.stripe("charge.dispute.created", "evt_gk_d",
+                     dispute_obj("dp_K", "pi_K", "ch_K", 2000,
+                                 "needs_response"), base + 5)
+        expect(t, r, 200, applied("evt_gk_d", 4),
+               "dispute-limit: dispute dp_K 2000 -> seq 4")
+        r = s.stripe("refund.created", "evt_gk_r",
+                     refund_obj("re_K", "pi_K", "ch_K", 500, "succeeded"),
+                     base + 6)
+        expect(t, r, 200, exception("evt_gk_r", "exceeds_captured_amount"),
+               "dispute-limit: refund 500 beside it -> exception")
+        r = s.stripe("charge.dispute.closed", "evt_gk_l",
+                     dispute_obj("dp_K", "pi_K", "ch_K", 2000, "lost"),
+                     base + 7)
+        expect(t, r, 200, applied("evt_gk_l", 5),
+               "dispute-limit: dp_K closed lost -> applied seq 5")
+        t.eq(payment_balances(run.db, "acme", "pi_K"),
+             {"disputes_lost": 2000, "sales": -2000},
+             "dispute-limit: pi_K: disputes_lost 2000, nothing open")
+        check_exceptions(t, run.db, [
+            exc("evt_gh_d2", "pi_H", "exceeds_captured_amount", False),
+            exc("evt_gk_r", "pi_K", "exceeds_captured_amount", False),
+        ], "dispute-limit: both refusals are listed, posted false")
+        check_balances(t, run.db, "acme", [
+            ("USD", "disputes_lost", 2000), ("USD", "disputes_open", 2000),
+            ("USD", "provider_balance", 0), ("USD", "sales", -4000)],
+            "dispute-limit: balances: no payment gives back more than it "
+            "took")
+    check_verify(t, run.db, 5, "dispute-limit")
+
+
 # ---------------------------------------------------------------- main
 
 GROUPS = [
@@ -1177,6 +1246,7 @@ GROUPS = [
     ("order independence", g_order),
     ("amounts", g_amounts),
     ("rule exceptions", g_rules),
+    ("disputes count against the capture", g_dispute_limit),
 ]
 
 
