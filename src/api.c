@@ -659,7 +659,8 @@ outcome_code(const struct ledger_outcome *out)
 	case 200:
 		return "unchanged";
 	case 409:
-		return "expectation_conflict";
+		return strstr(out->response, "\"payment_already_captured\"") !=
+		    NULL ? "payment_already_captured" : "expectation_conflict";
 	case 422:
 		return "idempotency_conflict";
 	default:

@@ -307,7 +307,7 @@ balances_payment(sqlite3 *db, const char *tenant, const char *ref, int *found,
 	    "disputed", "dispute_lost", NULL };
 	sqlite3_stmt	*st = NULL;
 	json_t		*o = NULL, *cap = json_null(), *exp = json_null();
-	int64_t		 v, sales = 0;
+	int64_t		 v, sales = 0, back = 0;
 	size_t		 i;
 	int		 rc;
 
@@ -374,14 +374,19 @@ balances_payment(sqlite3 *db, const char *tenant, const char *ref, int *found,
 	for (i = 0; i < sizeof(accts) / sizeof(accts[0]); i++) {
 		if (account_sum(db, tenant, ref, accts[i], &v) == -1)
 			goto fail;
-		if (keys[i] != NULL)
+		if (keys[i] != NULL) {
 			json_object_set_new(o, keys[i], json_integer(v));
-		else
+			back += v;
+		} else
 			sales = -v;
 	}
 	/* Paid: its capture posted to sales (verified, or unverified where
-	 * no expectation is required), in full. */
-	json_object_set_new(o, "paid", json_boolean(sales > 0));
+	 * no expectation is required), and something of it is still the
+	 * merchant's: captured - refunded - refund pending - open disputes
+	 * - lost disputes > 0. Each term is at most the capture (books.c),
+	 * so the sum cannot overflow. */
+	json_object_set_new(o, "paid", json_boolean(sales > 0 &&
+	    sales - back > 0));
 	return o;
 fail:
 	snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));

@@ -51,7 +51,9 @@ json_t	*exceptions_summary(sqlite3 *db, const char *tenant, int64_t before,
  *    "liability_shift":bool|null}|null, "paid":bool, "refunded":N,
  *    "refund_pending":N, "disputed":N, "dispute_lost":N}
  * paid is true only for a capture verified against its expectation, or
- * unverified where the tenant does not require one. Returns NULL with
+ * unverified where the tenant does not require one (posted to sales, not
+ * suspense), of which something is still the merchant's: captured -
+ * refunded - refund_pending - disputed - dispute_lost > 0. Returns NULL with
  * *found = 0 when the tenant knows no such payment. */
 json_t	*balances_payment(sqlite3 *db, const char *tenant,
 	    const char *payment_ref, int *found, char *err, size_t errlen);

@@ -51,7 +51,8 @@ static const struct cli_command commands[] = {
 	  "  --currency XXX   ISO 4217 code\n"
 	  "  --json           print the API's JSON answer instead of a line\n",
 	  "  0  registered, or already registered with the same values\n"
-	  "  1  already registered with another amount or currency\n"
+	  "  1  already registered with another amount or currency, or the\n"
+	  "     payment's capture is already posted\n"
 	  EXIT_IO,
 	  LEDGER | CLI_BIT(CLI_TENANT) | CLI_BIT(CLI_PAYMENT) |
 	  CLI_BIT(CLI_AMOUNT) | CLI_BIT(CLI_CURRENCY) | CLI_BIT(CLI_JSON) },

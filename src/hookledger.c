@@ -369,7 +369,12 @@ cmd_expect(const struct opts *o)
 	if ((lg = open_db(o, LEDGER_READ_WRITE_EXISTING, NULL)) == NULL)
 		return EXIT_USAGE;
 	ledger_expect(lg, NULL, &x, (int64_t)time(NULL), &out);
-	if (out.status == 409 && !o->json)
+	if (out.status == 409 && !o->json && strstr(out.response,
+	    "\"payment_already_captured\"") != NULL)
+		cli_error(o, "payment %s of tenant %s is already captured; an "
+		    "expectation must be registered before the capture",
+		    x.payment_ref, x.tenant);
+	else if (out.status == 409 && !o->json)
 		expect_conflict(ledger_db(lg), o, &x);
 	ledger_close(lg);
 	if (o->json && (out.status < 300 || out.status == 409))

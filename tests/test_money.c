@@ -459,6 +459,97 @@ START_TEST(expectation_conflict)
 }
 END_TEST
 
+static int
+paid(const char *ref)
+{
+	json_t	*p;
+	int	 found, r;
+
+	p = balances_payment(ledger_db(lg), "acme", ref, &found, err,
+	    sizeof(err));
+	ck_assert_msg(p != NULL, "%s: %s", ref, err);
+	ck_assert(json_is_boolean(json_object_get(p, "paid")));
+	r = json_is_true(json_object_get(p, "paid"));
+	json_decref(p);
+	return r;
+}
+
+START_TEST(paid_is_net_of_refunds_and_disputes)
+{
+	struct ev evs[] = {
+		CAP("e1", "pi_full", 2000),
+		REF("e2", "pi_full", "re_f", 2000, SUCCEEDED),
+		CAP("e3", "pi_part", 2000),
+		REF("e4", "pi_part", "re_p", 1999, SUCCEEDED),
+		CAP("e5", "pi_pend", 2000),
+		REF("e6", "pi_pend", "re_q", 2000, PENDING),
+		CAP("e7", "pi_open", 2000),
+		DSP("e8", OPENED, "pi_open", "dp_o", 2000),
+		CAP("e9", "pi_lost", 2000),
+		DSP("e10", OPENED, "pi_lost", "dp_l", 2000),
+		DSP("e11", LOST, "pi_lost", "dp_l", 2000),
+		CAP("e12", "pi_won", 2000),
+		DSP("e13", OPENED, "pi_won", "dp_w", 2000),
+		DSP("e14", WON, "pi_won", "dp_w", 2000),
+		CAP("e15", "pi_cum", 2000),
+		CUM("e16", "pi_cum", 2000),
+		CAP("e17", "pi_plain", 2000),
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		ck_assert_int_eq(send(&evs[i], 0).status, 200);
+	ck_assert_int_eq(paid("pi_full"), 0);
+	ck_assert_int_eq(paid("pi_part"), 1);
+	ck_assert_int_eq(paid("pi_pend"), 0);
+	ck_assert_int_eq(paid("pi_open"), 0);
+	ck_assert_int_eq(paid("pi_lost"), 0);
+	ck_assert_int_eq(paid("pi_won"), 1);
+	ck_assert_int_eq(paid("pi_cum"), 0);
+	ck_assert_int_eq(paid("pi_plain"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions"), 0);
+}
+END_TEST
+
+START_TEST(expectation_after_capture_is_refused)
+{
+	struct ev c = CAP("evt_c", "pi_Z", 2000);
+	struct ev s = CAP("evt_s", "pi_S", 2000);
+	struct ledger_expectation	 x;
+	struct ledger_outcome		 out;
+
+	send(&c, 0);
+	memset(&x, 0, sizeof(x));
+	x.tenant = "acme";
+	x.payment_ref = "pi_Z";
+	x.amount = 999999;
+	memcpy(x.currency, "JPY", 4);
+	ck_assert_int_eq(ledger_expect(lg, NULL, &x, 1, &out), LEDGER_CONFLICT);
+	ck_assert_int_eq(out.status, 409);
+	ck_assert_str_eq(out.response, "{\"error\":\"payment_already_captured\","
+	    "\"message\":\"this payment's capture is already posted and was "
+	    "judged when it arrived; an expectation must be registered before "
+	    "the capture\"}");
+	/* Matching values too: the verdict stays the one of the arrival. */
+	x.amount = 2000;
+	memcpy(x.currency, "USD", 4);
+	ck_assert_int_eq(ledger_expect(lg, NULL, &x, 1, &out), LEDGER_CONFLICT);
+	ck_assert_int_eq(out.status, 409);
+	/* A capture held in suspense for want of an expectation. */
+	send(&s, 1);
+	x.payment_ref = "pi_S";
+	ck_assert_int_eq(ledger_expect(lg, NULL, &x, 1, &out), LEDGER_CONFLICT);
+	ck_assert_int_eq(count("SELECT count(*) FROM expectations"), 0);
+	ck_assert_int_eq(paid("pi_Z"), 1);
+	ck_assert_int_eq(paid("pi_S"), 0);
+	/* Before any capture, and for an expectation already stored, the
+	 * answers are unchanged. */
+	x.payment_ref = "pi_new";
+	ck_assert_int_eq(ledger_expect(lg, NULL, &x, 1, &out), LEDGER_APPLIED);
+	ck_assert_int_eq(out.status, 201);
+}
+END_TEST
+
 /* The ordering property: one event set, many delivery orders with
  * redeliveries mixed in, identical final balances every time. */
 START_TEST(pending_refund_failing_late_is_order_independent)
@@ -721,6 +812,8 @@ make_suite(void)
 	tcase_add_test(tc, open_disputes_count_against_the_capture);
 	tcase_add_test(tc, dispute_close_is_never_refused);
 	tcase_add_test(tc, pending_refund_held_within_open_dispute);
+	tcase_add_test(tc, paid_is_net_of_refunds_and_disputes);
+	tcase_add_test(tc, expectation_after_capture_is_refused);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, setup, teardown);
 	tcase_add_loop_test(tp, order_does_not_matter, 0, 200);

@@ -1234,6 +1234,119 @@ def g_dispute_limit(t, tmp):
     check_verify(t, run.db, 5, "dispute-limit")
 
 
+# ---------------------------------------------------------------- 11 late
+
+LATE_MSG = ("this payment's capture is already posted and was judged when "
+            "it arrived; an expectation must be registered before the "
+            "capture")
+
+
+def g_late_expectation(t, tmp):
+    ssec = hl.stripe_secret()
+    strict = hl.Endpoint("strict", "stripe", [ssec], tenant="strict")
+    run, sec, _ = stripe_run(t, "late-expectation", tmp, [strict])
+    with open(run.config, "a") as f:
+        f.write("\n[tenant strict]\nrequire_expectations = yes\n")
+    with run:
+        s = Sender(run, stripe=("stripe", sec))
+        st = Sender(run, stripe=("strict", ssec))
+        db = run.db
+        base = hl.now() - 3600
+        aw = hl.create_token(db, "acme", "payments:write")
+        ar = hl.create_token(db, "acme", "ledger:read")
+        sw = hl.create_token(db, "strict", "payments:write")
+        sr = hl.create_token(db, "strict", "ledger:read")
+
+        def api_expect(tenant, tok, key, ref, amount, cur):
+            body = json.dumps({"payment": ref, "amount": amount,
+                               "currency": cur}).encode()
+            return run.d.post("/v1/tenants/%s/payments" % tenant, body,
+                              hl.api_headers(tok, key))
+
+        def payment(tenant, tok, ref):
+            return run.d.get("/v1/tenants/%s/payments/%s" % (tenant, ref),
+                             hl.api_headers(tok, content_type=None))
+
+        r = s.stripe("payment_intent.succeeded", "evt_gz_pi",
+                     pi_obj("pi_Z", 2000), base)
+        expect(t, r, 200, applied("evt_gz_pi", 1),
+               "late-expectation: capture pi_Z 2000 USD -> seq 1")
+        r = api_expect("acme", aw, "k-z1", "pi_Z", 999999, "JPY")
+        ok = expect(t, r, 409, Err("payment_already_captured"),
+                    "late-expectation: POST an expectation for pi_Z after "
+                    "its capture -> 409 payment_already_captured")
+        if ok:
+            t.eq(r.json["message"], LATE_MSG,
+                 "late-expectation: the message says why")
+        r = api_expect("acme", aw, "k-z2", "pi_Z", 2000, "USD")
+        expect(t, r, 409, Err("payment_already_captured"),
+               "late-expectation: matching values are refused too")
+        rc, out, err = cli("expect", "--db", db, "--tenant", "acme",
+                           "--payment", "pi_Z", "--amount", "999999",
+                           "--currency", "JPY")
+        t.eq((rc, out, err), (1, "", "hookledger expect: payment pi_Z of "
+                              "tenant acme is already captured; an "
+                              "expectation must be registered before the "
+                              "capture\n"),
+             "late-expectation: hookledger expect after the capture -> "
+             "exit 1, one line")
+        t.eq(hl.count(db, "expectations"), 0,
+             "late-expectation: no expectation stored")
+        want_z = {"tenant": "acme", "payment": "pi_Z", "expected": None,
+                  "captured": {"amount": 2000, "currency": "USD",
+                               "verdict": "unverified", "sca_result": None,
+                               "liability_shift": None},
+                  "paid": True, "refunded": 0, "refund_pending": 0,
+                  "disputed": 0, "dispute_lost": 0}
+        expect(t, payment("acme", ar, "pi_Z"), 200, want_z,
+               "late-expectation: pi_Z stays unverified, paid")
+
+        # Strict tenant: a capture with no expectation stays in suspense;
+        # a late expectation cannot release it.
+        r = st.stripe("payment_intent.succeeded", "evt_gz_st",
+                      pi_obj("pi_T", 800), base + 1)
+        expect(t, r, 200, with_verdict(applied("evt_gz_st", 2),
+                                       "no_expectation"),
+               "late-expectation: strict capture pi_T -> no_expectation")
+        r = api_expect("strict", sw, "k-t1", "pi_T", 800, "USD")
+        expect(t, r, 409, Err("payment_already_captured"),
+               "late-expectation: a matching expectation after it -> 409")
+        expect(t, payment("strict", sr, "pi_T"), 200,
+               dict(want_z, tenant="strict", payment="pi_T",
+                    captured=dict(want_z["captured"], amount=800,
+                                  verdict="no_expectation"), paid=False),
+               "late-expectation: pi_T stays no_expectation, not paid")
+
+        # paid is net of what went back to the customer.
+        steps = [
+            ("payment_intent.succeeded", "evt_gp_1", pi_obj("pi_P1", 1000)),
+            ("refund.created", "evt_gp_2",
+             refund_obj("re_P1", "pi_P1", "ch_P1", 1000, "succeeded")),
+            ("payment_intent.succeeded", "evt_gp_3", pi_obj("pi_P2", 1000)),
+            ("charge.dispute.created", "evt_gp_4",
+             dispute_obj("dp_P2", "pi_P2", "ch_P2", 1000, "needs_response")),
+            ("charge.dispute.closed", "evt_gp_5",
+             dispute_obj("dp_P2", "pi_P2", "ch_P2", 1000, "lost")),
+            ("payment_intent.succeeded", "evt_gp_6", pi_obj("pi_P3", 1000)),
+            ("refund.created", "evt_gp_7",
+             refund_obj("re_P3", "pi_P3", "ch_P3", 400, "succeeded")),
+        ]
+        for k, (typ, evt, obj) in enumerate(steps):
+            r = s.stripe(typ, evt, obj, base + 10 + k)
+            expect(t, r, 200, applied(evt, 3 + k),
+                   "late-expectation: %s %s -> applied" % (typ, evt))
+        for ref, extra, paid in (
+                ("pi_P1", {"refunded": 1000}, False),
+                ("pi_P2", {"dispute_lost": 1000}, False),
+                ("pi_P3", {"refunded": 400}, True)):
+            want = dict(want_z, payment=ref, paid=paid,
+                        captured=dict(want_z["captured"], amount=1000))
+            want.update(extra)
+            expect(t, payment("acme", ar, ref), 200, want,
+                   "late-expectation: %s %r -> paid %s" % (ref, extra, paid))
+    check_verify(t, run.db, 9, "late-expectation")
+
+
 # ---------------------------------------------------------------- main
 
 GROUPS = [
@@ -1247,6 +1360,7 @@ GROUPS = [
     ("amounts", g_amounts),
     ("rule exceptions", g_rules),
     ("disputes count against the capture", g_dispute_limit),
+    ("expectations after the capture", g_late_expectation),
 ]
 
 
