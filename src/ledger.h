@@ -17,7 +17,7 @@
 #include "digest.h"
 #include "event.h"
 
-#define LEDGER_SCHEMA_VERSION	5
+#define LEDGER_SCHEMA_VERSION	6
 #define LEDGER_RESPONSE_MAX	512	/* bytes in a stored JSON response */
 
 enum ledger_mode {

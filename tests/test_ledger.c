@@ -525,7 +525,7 @@ START_TEST(existing_mode_never_creates)
 	ck_assert_ptr_null(ledger_open(db, LEDGER_READ_WRITE_EXISTING, err,
 	    sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "schema version 4 is older than "
-	    "this build's 5; start hookledgerd on it once"));
+	    "this build's 6; start hookledgerd on it once"));
 	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(h, "DROP TABLE t; PRAGMA user_version = "
 	    "0", NULL, NULL, NULL), SQLITE_OK);

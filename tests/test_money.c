@@ -459,6 +459,32 @@ START_TEST(expectation_conflict)
 }
 END_TEST
 
+START_TEST(running_total_back_to_zero)
+{
+	struct ev c = CAP("evt_c", "pi_1", 2000);
+	struct ev t1 = CUM("evt_t1", "pi_1", 500);
+	struct ev f = REF("evt_f", "pi_1", "re_1", 500, FAILED);
+	struct ev t0 = CUM("evt_t0", "pi_1", 0);
+
+	send(&c, 0);
+	send(&t1, 0);
+	assert_balances("provider_balance:USD=1500 refunds:USD=500 "
+	    "sales:USD=-2000");
+	/* The failure of a refund the total counted waits for the total. */
+	send(&f, 0);
+	assert_balances("provider_balance:USD=1500 refunds:USD=500 "
+	    "sales:USD=-2000");
+	t0.at = 1;
+	ck_assert_str_eq(send(&t0, 0).response, "{\"result\":\"applied\","
+	    "\"event_id\":\"evt_t0\",\"seq\":3}");
+	assert_balances("provider_balance:USD=2000 sales:USD=-2000");
+	ck_assert_int_eq(count("SELECT count(*) FROM facts WHERE amount = 0"
+	    " AND cumulative = 1"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions"), 0);
+	assert_verify(3);
+}
+END_TEST
+
 static int
 paid(const char *ref)
 {
@@ -702,11 +728,16 @@ static const struct ev property_set[] = {
 	CAP("e24", "pi_F", 2000),
 	DSP("e25", OPENED, "pi_F", "dp_F", 2000),
 	DSP("e26", LOST, "pi_F", "dp_F", 2000),
+	CAP("e27", "pi_G", 1000),
+	CUM("e28", "pi_G", 500),
+	REF("e29", "pi_G", "re_G", 500, FAILED),
+	{ "e30", EVENT_REFUND, "pi_G", "ch_x", 0, EVENT_STATUS_SUCCEEDED, 1,
+	    NULL, 0, 1 },			/* the total back to 0 */
 };
 #define NPROP (sizeof(property_set) / sizeof(property_set[0]))
 static const char property_want[] = "disputes_lost:USD=2999 "
-    "disputes_open:USD=2000 payouts:USD=5000 provider_balance:USD=9900 "
-    "refunds:USD=2000 refunds_pending:USD=1300 sales:USD=-23199";
+    "disputes_open:USD=2000 payouts:USD=5000 provider_balance:USD=10900 "
+    "refunds:USD=2000 refunds_pending:USD=1300 sales:USD=-24199";
 
 START_TEST(order_does_not_matter)
 {
@@ -813,6 +844,7 @@ make_suite(void)
 	tcase_add_test(tc, dispute_close_is_never_refused);
 	tcase_add_test(tc, pending_refund_held_within_open_dispute);
 	tcase_add_test(tc, paid_is_net_of_refunds_and_disputes);
+	tcase_add_test(tc, running_total_back_to_zero);
 	tcase_add_test(tc, expectation_after_capture_is_refused);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, setup, teardown);

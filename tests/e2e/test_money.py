@@ -1347,6 +1347,51 @@ def g_late_expectation(t, tmp):
     check_verify(t, run.db, 9, "late-expectation")
 
 
+# ---------------------------------------------------------------- 12 zero
+
+def g_total_zero(t, tmp):
+    run, sec, _ = stripe_run(t, "total-zero", tmp)
+    with run:
+        s = Sender(run, stripe=("stripe", sec))
+        base = hl.now() - 3600
+        r = s.stripe("payment_intent.succeeded", "evt_g0_pi",
+                     pi_obj("pi_0", 2000, charge="ch_0"), base)
+        expect(t, r, 200, applied("evt_g0_pi", 1),
+               "total-zero: capture pi_0 2000 -> seq 1")
+        r = s.stripe("charge.refunded", "evt_g0_t1",
+                     charge_obj("ch_0", "pi_0", 2000, refunded=500),
+                     base + 1)
+        expect(t, r, 200, applied("evt_g0_t1", 2),
+               "total-zero: charge.refunded amount_refunded 500 -> seq 2")
+        r = s.stripe("refund.failed", "evt_g0_f",
+                     refund_obj("re_0", "pi_0", "ch_0", 500, "failed"),
+                     base + 2)
+        expect(t, r, 200, recorded("evt_g0_f", "refund_already_posted"),
+               "total-zero: refund.failed re_0 -> recorded (the total "
+               "still counts it)")
+        r = s.stripe("charge.refunded", "evt_g0_t0",
+                     charge_obj("ch_0", "pi_0", 2000, refunded=0), base + 3)
+        expect(t, r, 200, applied("evt_g0_t0", 3),
+               "total-zero: charge.refunded amount_refunded 0 -> seq 3")
+        t.eq(postings(run.db, {3}), [(3, 0, "provider_balance", 500, 0),
+                                     (3, 1, "refunds", 0, 500)],
+             "total-zero: the entry returns 500 from refunds")
+        r = s.stripe("charge.refunded", "evt_g0_bad",
+                     charge_obj("ch_0", "pi_0", 2000, refunded=-1), base + 4)
+        ok = expect(t, r, 422, Err("invalid_event"),
+                    "total-zero: amount_refunded -1 -> 422 invalid_event")
+        if ok:
+            t.eq(r.json["message"], "data.object.amount_refunded must be an "
+                 "integer of 0 or more in minor units",
+                 "total-zero: the reason names the rule")
+        check_balances(t, run.db, "acme", [
+            ("USD", "provider_balance", 2000), ("USD", "refunds", 0),
+            ("USD", "sales", -2000)],
+            "total-zero: balances: nothing refunded")
+        check_exceptions(t, run.db, [], "total-zero: no exceptions")
+    check_verify(t, run.db, 3, "total-zero")
+
+
 # ---------------------------------------------------------------- main
 
 GROUPS = [
@@ -1361,6 +1406,7 @@ GROUPS = [
     ("rule exceptions", g_rules),
     ("disputes count against the capture", g_dispute_limit),
     ("expectations after the capture", g_late_expectation),
+    ("a running total back to zero", g_total_zero),
 ]
 
 
