@@ -1,4 +1,5 @@
--- hookledger schema, version 6: a running refund total may be 0.
+-- hookledger schema, version 6: a running refund total may be 0, and
+-- parked events are indexed.
 --
 -- Stripe's charge.refunded carries amount_refunded, the total refunded on
 -- the charge so far. When a refund it counted fails, a later total can be
@@ -50,3 +51,8 @@ CREATE TRIGGER facts_no_update BEFORE UPDATE ON facts
 BEGIN SELECT RAISE(ABORT, 'facts are append-only'); END;
 CREATE TRIGGER facts_no_delete BEFORE DELETE ON facts
 BEGIN SELECT RAISE(ABORT, 'facts are append-only'); END;
+
+-- Events parked until their payment's capture arrives, for `hookledger
+-- exceptions`, the exceptions API and the nightly report.
+CREATE INDEX receipts_parked ON receipts (tenant, received_at)
+WHERE outcome = 'parked';

@@ -22,11 +22,15 @@
 json_t	*balances_query(sqlite3 *db, const char *tenant, int64_t at,
 	    char *err, size_t errlen);
 
-/* The exceptions, oldest first, for one tenant or (tenant NULL) all:
+/* The exceptions, oldest first, for one tenant or (tenant NULL) all, and
+ * the events still parked waiting for their payment's capture:
  *   {"exceptions":[{"tenant":T, "endpoint":E, "event_id":I,
  *    "payment_ref":P, "reason":R, "posted":bool, "recorded_at":"RFC3339"},
- *    ...]}
- * at most limit rows (newest limit when more). NULL with err on failure. */
+ *    ...], "parked":[{"tenant":T, "endpoint":E, "event_id":I,
+ *    "payment_ref":P, "kind":K, "amount":N, "currency":C,
+ *    "reason":"payment_not_captured", "received_at":"RFC3339"}, ...]}
+ * at most limit exceptions (newest limit when more) and the oldest limit
+ * parked events. NULL with err on failure. */
 json_t	*exceptions_query(sqlite3 *db, const char *tenant, size_t limit,
 	    char *err, size_t errlen);
 
@@ -44,6 +48,14 @@ json_t	*exceptions_query(sqlite3 *db, const char *tenant, size_t limit,
  * exception counts: none is ever closed. NULL with err on failure. */
 json_t	*exceptions_summary(sqlite3 *db, const char *tenant, int64_t before,
 	    size_t npayments, int64_t *oldest, char *err, size_t errlen);
+
+/* The tenant's events parked as of `before` (received before it, their
+ * payment's capture not yet received by then), counted:
+ *   {"count":N, "oldest":"RFC3339"|null}
+ * *oldest the earliest received_at in Unix seconds (0 when none). NULL
+ * with err on failure. */
+json_t	*parked_summary(sqlite3 *db, const char *tenant, int64_t before,
+	    int64_t *oldest, char *err, size_t errlen);
 
 /* A payment's state as the merchant's backend asks it ("may I ship?"):
  *   {"tenant":T, "payment":P, "expected":{"amount":N,"currency":C}|null,

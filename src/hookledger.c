@@ -516,6 +516,17 @@ cmd_exceptions(const struct opts *o)
 			    json_is_true(json_object_get(x, "posted")) ?
 			    "posted to suspense" : "posted nothing");
 		}
+		for (i = 0; i < json_array_size(json_object_get(r, "parked"));
+		    i++) {
+			x = json_array_get(json_object_get(r, "parked"), i);
+			printf("%s  %-12s %-24s %-28s %-28s %s\n",
+			    json_string_value(json_object_get(x, "received_at")),
+			    json_string_value(json_object_get(x, "tenant")),
+			    "parked",
+			    json_string_value(json_object_get(x, "payment_ref")),
+			    json_string_value(json_object_get(x, "event_id")),
+			    "waiting for its capture");
+		}
 	}
 	json_decref(r);
 	return rc;

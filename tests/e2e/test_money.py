@@ -99,8 +99,9 @@ def exceptions(db, tenant=None):
         got = json.loads(out)
     except ValueError:
         return rc, "stdout %r stderr %r" % (out, err), []
-    if not isinstance(got, dict) or set(got) != {"exceptions"} or \
-            not isinstance(got["exceptions"], list):
+    if not isinstance(got, dict) or set(got) != {"exceptions", "parked"} \
+            or not isinstance(got["exceptions"], list) or \
+            got["parked"] != []:
         return rc, got, []
     bad = []
     for x in got["exceptions"]:
@@ -1392,6 +1393,69 @@ def g_total_zero(t, tmp):
     check_verify(t, run.db, 3, "total-zero")
 
 
+# ---------------------------------------------------------------- 13 parked
+
+def g_parked_visible(t, tmp):
+    run, sec, _ = stripe_run(t, "parked-visible", tmp)
+    with run:
+        s = Sender(run, stripe=("stripe", sec))
+        db = run.db
+        base = hl.now() - 3600
+        ar = hl.create_token(db, "acme", "ledger:read")
+        t0 = hl.now()
+        r = s.stripe("refund.created", "evt_gp_r",
+                     refund_obj("re_P", "pi_P", "ch_P", 500, "succeeded"),
+                     base)
+        expect(t, r, 200, parked("evt_gp_r"),
+               "parked-visible: refund re_P 500 before its capture -> "
+               "parked")
+        t1 = hl.now()
+        rc, out, err = cli("exceptions", "--db", db, "--json")
+        try:
+            got = json.loads(out)
+        except ValueError:
+            got = out
+        lst = got.get("parked") if isinstance(got, dict) else None
+        stamp = lst[0].pop("received_at", None) if lst else None
+        t.eq((rc, got), (0, {"exceptions": [], "parked": [
+            {"tenant": "acme", "endpoint": "stripe", "event_id": "evt_gp_r",
+             "payment_ref": "pi_P", "kind": "refund", "amount": 500,
+             "currency": "USD", "reason": "payment_not_captured"}]}),
+             "parked-visible: hookledger exceptions --json lists it under "
+             "parked")
+        t.ok(isinstance(stamp, str) and re.fullmatch(RFC3339, stamp) and
+             hl.rfc3339(t0) <= stamp <= hl.rfc3339(t1),
+             "parked-visible: its received_at is the time it arrived",
+             ["received_at %r" % (stamp,)])
+        rc, out, err = cli("exceptions", "--db", db)
+        t.ok(rc == 0 and err == "" and re.fullmatch(
+            RFC3339 + r"  acme +parked +pi_P +evt_gp_r +waiting for its "
+            r"capture\n", out) is not None,
+            "parked-visible: hookledger exceptions prints one line for it",
+            ["rc %d stdout %r stderr %r" % (rc, out, err)])
+        r = run.d.get("/v1/tenants/acme/exceptions",
+                      hl.api_headers(ar, content_type=None))
+        j = r.json if r.status == 200 else None
+        if isinstance(j, dict) and j.get("parked"):
+            j["parked"][0].pop("received_at", None)
+        t.eq((r.status, j), (200, {"exceptions": [], "parked": [
+            {"tenant": "acme", "endpoint": "stripe", "event_id": "evt_gp_r",
+             "payment_ref": "pi_P", "kind": "refund", "amount": 500,
+             "currency": "USD", "reason": "payment_not_captured"}]}),
+             "parked-visible: GET /exceptions lists it under parked")
+        r = s.stripe("payment_intent.succeeded", "evt_gp_c",
+                     pi_obj("pi_P", 2000, charge="ch_P"), base + 1)
+        expect(t, r, 200, applied("evt_gp_c", 1),
+               "parked-visible: its capture arrives -> applied")
+        check_exceptions(t, db, [], "parked-visible: once released, "
+                         "nothing is parked or excepted")
+        check_balances(t, db, "acme", [
+            ("USD", "provider_balance", 1500), ("USD", "refunds", 500),
+            ("USD", "sales", -2000)],
+            "parked-visible: balances after the release")
+    check_verify(t, run.db, 2, "parked-visible")
+
+
 # ---------------------------------------------------------------- main
 
 GROUPS = [
@@ -1407,6 +1471,7 @@ GROUPS = [
     ("disputes count against the capture", g_dispute_limit),
     ("expectations after the capture", g_late_expectation),
     ("a running total back to zero", g_total_zero),
+    ("parked events are listed", g_parked_visible),
 ]
 
 
