@@ -101,6 +101,14 @@ static enum MHD_Result
 storage_error(struct MHD_Connection *conn, struct api_req *ar,
     const char *what, const char *err)
 {
+	if (strstr(err, BALANCES_OVERFLOW) != NULL) {
+		/* Not a storage fault: retrying would give the same. */
+		log_json("error", "api sum out of range", json_pack(
+		    "{s:s, s:s}", "what", what, "detail", err));
+		return reply_error(conn, ar, 500, "balance_out_of_range",
+		    "a balance exceeds the 64-bit range of minor units and "
+		    "cannot be given; the ledger itself is intact", NULL);
+	}
 	log_json("error", "api storage failure", json_pack("{s:s, s:s}",
 	    "what", what, "detail", err));
 	return reply_error(conn, ar, 503, "storage_unavailable", MSG_STORAGE,

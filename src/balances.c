@@ -27,10 +27,20 @@ balances_rfc3339(int64_t t, char out[21])
 	    (unsigned)tm.tm_sec % 100u);
 }
 
+const char *
+balances_errmsg(sqlite3 *db)
+{
+	const char *m = sqlite3_errmsg(db);
+
+	if (m == NULL)
+		return "out of memory";
+	return strcmp(m, "integer overflow") == 0 ? BALANCES_OVERFLOW : m;
+}
+
 static json_t *
 fail(sqlite3 *db, char *err, size_t errlen, json_t *o)
 {
-	snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+	snprintf(err, errlen, "query failed: %s", balances_errmsg(db));
 	json_decref(o);
 	return NULL;
 }
@@ -236,7 +246,7 @@ parked_summary(sqlite3 *db, const char *tenant, int64_t before,
 		if (n++ == 0)
 			*oldest = sqlite3_column_int64(st, 7);
 	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+		snprintf(err, errlen, "query failed: %s", balances_errmsg(db));
 		sqlite3_finalize(st);
 		return NULL;
 	}
@@ -338,7 +348,7 @@ exceptions_summary(sqlite3 *db, const char *tenant, int64_t before,
 			    EXCEPTIONS_GROUPS_MAX);
 		else
 			snprintf(err, errlen, "query failed: %s",
-			    sqlite3_errmsg(db));
+			    balances_errmsg(db));
 		goto fail;
 	}
 	qsort(s.groups, s.ngroups, sizeof(*s.groups), cmp_group);
@@ -478,7 +488,7 @@ balances_payment(sqlite3 *db, const char *tenant, const char *ref, int *found,
 	    sales - back > 0));
 	return o;
 fail:
-	snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+	snprintf(err, errlen, "query failed: %s", balances_errmsg(db));
 	sqlite3_finalize(st);
 	json_decref(cap);
 	json_decref(exp);

@@ -13,6 +13,17 @@
 
 #define BALANCES_NOW	INT64_MAX	/* no --at: every entry */
 
+/* What err says when a sum of amounts does not fit in 64 bits (SQLite's
+ * "integer overflow"); callers may look for it with strstr(). */
+#define BALANCES_OVERFLOW	"a sum of amounts exceeds the 64-bit range " \
+	"of minor units"
+
+/* The reason the last statement on db failed, in words for an operator:
+ * BALANCES_OVERFLOW for SQLite's integer overflow, else sqlite3_errmsg().
+ * Read it before any other statement on db is reset or finalized, since
+ * that replaces the reason with "not an error". */
+const char	*balances_errmsg(sqlite3 *db);
+
 /* The tenant's balance of every account in every currency, from entries
  * whose event occurred at or before at (Unix seconds):
  *   {"tenant":T, "at":"RFC3339"|null, "balances":[{"account":A,

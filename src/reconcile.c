@@ -701,9 +701,13 @@ tenant_section(sqlite3 *db, const struct reconcile_opts *o,
 		if ((c = currency_section(db, t, cur, days, n + 1, flags)) ==
 		    NULL || (sca = sca_section(db, t->name, cur, days[n].from,
 		    days[n].to, flags)) == NULL) {
+			/* The reason first: finalizing st, which did not
+			 * fail, would replace it with "not an error". */
+			snprintf(err, errlen, "reading the ledger failed: %s",
+			    balances_errmsg(db));
 			json_decref(c);
 			sqlite3_finalize(st);
-			goto sql;
+			goto fail;
 		}
 		json_object_set_new(c, "sca", sca);
 		json_array_append_new(curs, c);
@@ -751,7 +755,8 @@ bad_date:
 	return NULL;
 sql:
 	snprintf(err, errlen, "reading the ledger failed: %s",
-	    sqlite3_errmsg(db));
+	    balances_errmsg(db));
+fail:
 	json_decref(flags);
 	json_decref(curs);
 	return NULL;
@@ -867,7 +872,7 @@ reconcile_run(sqlite3 *db, const struct reconcile_opts *o,
 	return report;
 sql:
 	snprintf(err, errlen, "reading the ledger failed: %s",
-	    sqlite3_errmsg(db));
+	    balances_errmsg(db));
 fail:
 	json_decref(ts);
 	json_decref(tenants);

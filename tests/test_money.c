@@ -18,6 +18,7 @@
 #include "balances.h"
 #include "digest.h"
 #include "ledger.h"
+#include "reconcile.h"
 #include "verify.h"
 
 static char		 dir[256], db[300], err[512];
@@ -485,6 +486,59 @@ START_TEST(running_total_back_to_zero)
 }
 END_TEST
 
+/* Sums that pass 2^63 - 1 are said to be out of range, not a storage
+ * fault, and the report names the reason rather than "not an error". */
+START_TEST(sums_beyond_64_bits_are_said_plainly)
+{
+	struct ledger_event	 le;
+	struct ledger_outcome	 out;
+	struct reconcile_opts	 o;
+	struct verify_report	 rep;
+	struct ledger		*ro;
+	char			 id[32], want[256];
+	json_t			*r;
+	int			 i;
+
+	/* 1025 captures of 2^53 - 1 CLF pass 2^63 - 1. */
+	ck_assert_int_eq(ledger_begin(lg), 0);
+	for (i = 0; i < 1025; i++) {
+		memset(&le, 0, sizeof(le));
+		snprintf(id, sizeof(id), "evt_%d", i);
+		le.tenant = "acme";
+		le.endpoint = "stripe";
+		le.event_id = id;
+		le.move.kind = EVENT_CAPTURE;
+		snprintf(le.move.type, sizeof(le.move.type), "test.capture");
+		snprintf(le.move.payment_ref, sizeof(le.move.payment_ref),
+		    "pi_%d", i);
+		le.move.amount = INT64_C(9007199254740991);
+		memcpy(le.move.currency, "CLF", 4);
+		le.move.liability_shift = -1;
+		le.move.occurred_at = 1764700000 + i;
+		digest_sha256(id, strlen(id), le.body_sha256);
+		ck_assert_int_eq(ledger_apply(lg, &le, 1764700000 + i, &out),
+		    LEDGER_APPLIED);
+	}
+	ck_assert_int_eq(ledger_commit(lg), 0);
+
+	ck_assert_ptr_null(balances_query(ledger_db(lg), "acme", BALANCES_NOW,
+	    err, sizeof(err)));
+	ck_assert_str_eq(err, "query failed: " BALANCES_OVERFLOW);
+
+	ro = ledger_open(db, LEDGER_READ_ONLY, err, sizeof(err));
+	ck_assert_ptr_nonnull(ro);
+	ck_assert_int_eq(verify_ledger(ro, &rep), VERIFY_OK);
+	memset(&o, 0, sizeof(o));
+	o.date = "2025-12-02";
+	r = reconcile_run(ledger_db(ro), &o, &rep, err, sizeof(err));
+	ledger_close(ro);
+	ck_assert_ptr_null(r);
+	snprintf(want, sizeof(want), "reading the ledger failed: %s",
+	    BALANCES_OVERFLOW);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
 static int
 paid(const char *ref)
 {
@@ -845,6 +899,7 @@ make_suite(void)
 	tcase_add_test(tc, pending_refund_held_within_open_dispute);
 	tcase_add_test(tc, paid_is_net_of_refunds_and_disputes);
 	tcase_add_test(tc, running_total_back_to_zero);
+	tcase_add_test(tc, sums_beyond_64_bits_are_said_plainly);
 	tcase_add_test(tc, expectation_after_capture_is_refused);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, setup, teardown);

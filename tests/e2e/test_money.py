@@ -1456,6 +1456,53 @@ def g_parked_visible(t, tmp):
     check_verify(t, run.db, 2, "parked-visible")
 
 
+# ---------------------------------------------------------------- 14 range
+
+def g_sum_range(t, tmp):
+    run, sec, nsec = stripe_run(t, "sum-range", tmp, shop=True)
+    with run:
+        s = Sender(run, stripe=("stripe", sec), shop=("shop", nsec))
+        db = run.db
+        base = hl.now() - 3600
+        ar = hl.create_token(db, "acme", "ledger:read")
+        # 1025 captures of 2^53 - 1 CLF (the most one may be) pass
+        # 2^63 - 1 together.
+        bad = []
+        for i in range(1025):
+            r = s.neutral("payment.captured", "msg_gr_%d" % i,
+                          {"payment_id": "pay_gr_%d" % i,
+                           "amount": 9007199254740991, "currency": "CLF"},
+                          base + i)
+            if r.status != 200 or (r.json or {}).get("result") != "applied":
+                bad.append("msg_gr_%d: %r" % (i, r))
+        t.ok(not bad, "sum-range: 1025 captures of 9007199254740991 CLF "
+             "applied", bad[:3])
+        rc, out, err = cli("balances", "--db", db, "--tenant", "acme")
+        t.eq((rc, out, err), (2, "", "hookledger: query failed: a sum of "
+                              "amounts exceeds the 64-bit range of minor "
+                              "units\n"),
+             "sum-range: hookledger balances -> exit 2, says the sum is out "
+             "of range")
+        r = run.d.get("/v1/tenants/acme/balances",
+                      hl.api_headers(ar, content_type=None))
+        ok = expect(t, r, 500, Err("balance_out_of_range"),
+                    "sum-range: GET /balances -> 500 balance_out_of_range, "
+                    "not storage_unavailable")
+        if ok:
+            t.eq(r.json["message"], "a balance exceeds the 64-bit range of "
+                 "minor units and cannot be given; the ledger itself is "
+                 "intact", "sum-range: its message")
+        day = time.strftime("%Y-%m-%d", time.gmtime(base))
+        rc, out, err = cli("reconcile", "--db", db, "--date", day,
+                           "--json", timeout=60)
+        t.eq((rc, err), (2, "hookledger: reading the ledger "
+                         "failed: a sum of amounts exceeds the 64-bit range "
+                         "of minor units\n"),
+             "sum-range: hookledger reconcile -> exit 2 with the reason, "
+             "not \"not an error\"")
+    check_verify(t, run.db, 1025, "sum-range")
+
+
 # ---------------------------------------------------------------- main
 
 GROUPS = [
@@ -1472,6 +1519,7 @@ GROUPS = [
     ("expectations after the capture", g_late_expectation),
     ("a running total back to zero", g_total_zero),
     ("parked events are listed", g_parked_visible),
+    ("sums beyond 64 bits", g_sum_range),
 ]
 
 
