@@ -472,6 +472,9 @@ release_facts(struct ledger *lg, const struct ledger_event *ev,
 		if (seq == 0)
 			vo->reason = x->b.kind == EVENT_CAPTURE ?
 			    "capture_already_posted" : x->b.kind ==
+			    EVENT_REFUND && !x->b.cumulative && x->b.status ==
+			    EVENT_STATUS_PENDING && target.unheld > 0 ?
+			    "pending_refund_not_held" : x->b.kind ==
 			    EVENT_REFUND ? "refund_already_posted" :
 			    "no_change";
 	}

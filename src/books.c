@@ -159,8 +159,10 @@ payment_target(const struct books_fact *f, size_t n, struct books_target *out)
 	 * its close never breaks this. */
 	if (R + Dh + Dl > C)
 		return BOOKS_OVER_CAPTURE;
-	if (Peff > C - R - Dh - Dl)
+	if (Peff > C - R - Dh - Dl) {
+		out->unheld = Peff - (C - R - Dh - Dl);
 		Peff = C - R - Dh - Dl;
+	}
 	out->balance[cap->paid ? BOOKS_SALES : BOOKS_SUSPENSE] = -C;
 	out->balance[BOOKS_FEES] = cap->fee;
 	out->balance[BOOKS_REFUNDS] = R;

@@ -58,9 +58,12 @@ enum books_result {
 	BOOKS_STATUS_CONFLICT	/* one dispute both won and lost */
 };
 
-/* Signed target balance per account, debit positive; they sum to zero. */
+/* Signed target balance per account, debit positive; they sum to zero.
+ * unheld: pending refunds beyond what the capture has left, which are
+ * not held (0 for a payout). */
 struct books_target {
 	int64_t	 balance[BOOKS_NACCOUNTS];
+	int64_t	 unheld;
 };
 
 /* Compute the target of one payment (or payout) reference from its facts

@@ -701,7 +701,7 @@ START_TEST(open_disputes_count_against_the_capture)
 	    "\"event_id\":\"evt_d2\",\"reason\":\"exceeds_captured_amount\"}");
 	/* A pending refund is held only up to what is left: nothing. */
 	ck_assert_str_eq(send(&r, 0).response, "{\"result\":\"recorded\","
-	    "\"event_id\":\"evt_r\",\"note\":\"refund_already_posted\"}");
+	    "\"event_id\":\"evt_r\",\"note\":\"pending_refund_not_held\"}");
 	assert_balances("disputes_open:USD=2000 sales:USD=-2000");
 	ck_assert_int_eq(count("SELECT count(*) FROM exceptions WHERE"
 	    " event_id = 'evt_d2' AND reason = 'exceeds_captured_amount'"

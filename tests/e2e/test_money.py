@@ -1191,7 +1191,7 @@ def g_dispute_limit(t, tmp):
         r = s.stripe("refund.created", "evt_gh_r",
                      refund_obj("re_H", "pi_H", "ch_H", 2000, "pending"),
                      base + 3)
-        expect(t, r, 200, recorded("evt_gh_r", "refund_already_posted"),
+        expect(t, r, 200, recorded("evt_gh_r", "pending_refund_not_held"),
                "dispute-limit: a pending refund of 2000 -> held to the 0 "
                "left, posts nothing")
         t.eq(payment_balances(run.db, "acme", "pi_H"),
