@@ -885,6 +885,25 @@ def order_events(base):
          refund_obj("re_o1b", "pi_o1", "ch_o1", 400, "pending"), base + 18),
         (S, "refund.failed", "evt_o20",
          refund_obj("re_o1b", "pi_o1", "ch_o1", 400, "failed"), base + 19),
+        # pi_o5: an open dispute leaves room for only 1000 of a pending
+        # refund of 1500, whichever arrives first.
+        (S, "payment_intent.succeeded", "evt_o21",
+         pi_obj("pi_o5", 3000, charge="ch_o5"), base + 20),
+        (S, "charge.dispute.created", "evt_o22",
+         dispute_obj("dp_o5", "pi_o5", "ch_o5", 2000, "needs_response"),
+         base + 21),
+        (S, "refund.created", "evt_o23",
+         refund_obj("re_o5", "pi_o5", "ch_o5", 1500, "pending"), base + 22),
+        # pi_o6: a running total of 500, its refund failed, the total back
+        # to 0.
+        (S, "payment_intent.succeeded", "evt_o24",
+         pi_obj("pi_o6", 1000, charge="ch_o6"), base + 23),
+        (S, "charge.refunded", "evt_o25",
+         charge_obj("ch_o6", "pi_o6", 1000, refunded=500), base + 24),
+        (S, "refund.failed", "evt_o26",
+         refund_obj("re_o6", "pi_o6", "ch_o6", 500, "failed"), base + 25),
+        (S, "charge.refunded", "evt_o27",
+         charge_obj("ch_o6", "pi_o6", 1000, refunded=0), base + 26),
         # pi_o2: a dispute opened and won.
         (S, "payment_intent.succeeded", "evt_o06",
          pi_obj("pi_o2", 8000, charge="ch_o2"), base + 5),
@@ -926,10 +945,12 @@ def order_events(base):
 
 
 # Worked out by hand from docs/events.md, zero balances left out:
-#   USD: captured 5000 + 8000 = 13000; refunded 1000 (re_o1 once, the total
-#        1000 says the same; re_o1b failed: nothing); dp_o2 won: nothing
-#        held; payouts 2000 (po_o2 failed: nothing); provider 13000 - 1000
-#        - 2000 = 10000.
+#   USD: captured 5000 + 8000 + 3000 + 1000 = 17000; refunded 1000 (re_o1
+#        once, the total 1000 says the same; re_o1b failed: nothing; pi_o6's
+#        total is back to 0); dp_o2 won: nothing held; dp_o5 open 2000, so
+#        re_o5 pending is held to the 1000 left; payouts 2000 (po_o2
+#        failed: nothing); provider 17000 - 1000 - 2000 - 1000 - 2000 =
+#        11000.
 #   EUR: captured 2500; refunded 500; lost 700; provider 2500 - 500 - 700.
 #   GBP: captured 900; fee 30; refunded 200; provider 900 - 30 - 200.
 ORDER_BALANCES = [
@@ -937,8 +958,10 @@ ORDER_BALANCES = [
     ("EUR", "refunds", 500), ("EUR", "sales", -2500),
     ("GBP", "fees", 30), ("GBP", "provider_balance", 670),
     ("GBP", "refunds", 200), ("GBP", "sales", -900),
-    ("USD", "payouts", 2000), ("USD", "provider_balance", 10000),
-    ("USD", "refunds", 1000), ("USD", "sales", -13000),
+    ("USD", "disputes_open", 2000),
+    ("USD", "payouts", 2000), ("USD", "provider_balance", 11000),
+    ("USD", "refunds", 1000), ("USD", "refunds_pending", 1000),
+    ("USD", "sales", -17000),
 ]
 ORDER_SEEDS = (1, 7, 42, 1234, 99991)
 
