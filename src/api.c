@@ -101,6 +101,14 @@ static enum MHD_Result
 storage_error(struct MHD_Connection *conn, struct api_req *ar,
     const char *what, const char *err)
 {
+	if (strstr(err, BALANCES_OVERFLOW) != NULL) {
+		/* Not a storage fault: retrying would give the same. */
+		log_json("error", "api sum out of range", json_pack(
+		    "{s:s, s:s}", "what", what, "detail", err));
+		return reply_error(conn, ar, 500, "balance_out_of_range",
+		    "a balance exceeds the 64-bit range of minor units and "
+		    "cannot be given; the ledger itself is intact", NULL);
+	}
 	log_json("error", "api storage failure", json_pack("{s:s, s:s}",
 	    "what", what, "detail", err));
 	return reply_error(conn, ar, 503, "storage_unavailable", MSG_STORAGE,
@@ -659,7 +667,8 @@ outcome_code(const struct ledger_outcome *out)
 	case 200:
 		return "unchanged";
 	case 409:
-		return "expectation_conflict";
+		return strstr(out->response, "\"payment_already_captured\"") !=
+		    NULL ? "payment_already_captured" : "expectation_conflict";
 	case 422:
 		return "idempotency_conflict";
 	default:

@@ -60,6 +60,10 @@ const char *const ledger_stmt_sql[ST_COUNT] = {
 	    " ?4, ?5, ?6)",
 	[ST_MERKLE_PUT] = "INSERT INTO merkle_nodes (level, idx, hash) VALUES"
 	    " (?1, ?2, ?3)",
+	[ST_CAPTURED] = "SELECT 1 FROM facts f WHERE f.tenant = ?1"
+	    " AND f.payment_ref = ?2 AND f.kind = 'capture' AND NOT EXISTS"
+	    " (SELECT 1 FROM exceptions x WHERE x.endpoint = f.endpoint"
+	    " AND x.event_id = f.event_id AND x.posted = 0) LIMIT 1",
 	[ST_SAVEPOINT] = "SAVEPOINT event",
 	[ST_RELEASE] = "RELEASE event",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO event",
@@ -470,6 +474,9 @@ release_facts(struct ledger *lg, const struct ledger_event *ev,
 		if (seq == 0)
 			vo->reason = x->b.kind == EVENT_CAPTURE ?
 			    "capture_already_posted" : x->b.kind ==
+			    EVENT_REFUND && !x->b.cumulative && x->b.status ==
+			    EVENT_STATUS_PENDING && target.unheld > 0 ?
+			    "pending_refund_not_held" : x->b.kind ==
 			    EVENT_REFUND ? "refund_already_posted" :
 			    "no_change";
 	}
@@ -663,6 +670,24 @@ expect_put(struct ledger *lg, const struct ledger_expectation *x, int64_t now,
 			    "{s:s, s:s}", "error", "expectation_conflict",
 			    "message", "this payment is already expected with "
 			    "another amount or currency"));
+		return 0;
+	}
+	if (rc != SQLITE_DONE)
+		return -1;
+	/* A capture is judged once, when it arrives: an expectation
+	 * registered after it could never be compared with it. */
+	st = lg->stmt[ST_CAPTURED];
+	sqlite3_bind_text(st, 1, x->tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, x->payment_ref, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW) {
+		ledger_respond(out, LEDGER_CONFLICT, 409, json_pack("{s:s, s:s}",
+		    "error", "payment_already_captured", "message", "this "
+		    "payment's capture is already posted and was judged when it "
+		    "arrived; an expectation must be registered before the "
+		    "capture"));
 		return 0;
 	}
 	if (rc != SQLITE_DONE)

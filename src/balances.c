@@ -27,10 +27,20 @@ balances_rfc3339(int64_t t, char out[21])
 	    (unsigned)tm.tm_sec % 100u);
 }
 
+const char *
+balances_errmsg(sqlite3 *db)
+{
+	const char *m = sqlite3_errmsg(db);
+
+	if (m == NULL)
+		return "out of memory";
+	return strcmp(m, "integer overflow") == 0 ? BALANCES_OVERFLOW : m;
+}
+
 static json_t *
 fail(sqlite3 *db, char *err, size_t errlen, json_t *o)
 {
-	snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+	snprintf(err, errlen, "query failed: %s", balances_errmsg(db));
 	json_decref(o);
 	return NULL;
 }
@@ -142,20 +152,109 @@ list_row(const struct exception_row *r, void *arg)
 	    r->reason, "posted", r->posted, "recorded_at", ts));
 }
 
+/*
+ * Parked events as of `before`: received before it as "parked" (an event
+ * about a payment with no capture yet), and whose payment still had no
+ * capture received before it that counts (one refused by an exception
+ * that posted nothing does not release them). Oldest first, at most
+ * limit. Each row: tenant, endpoint, event_id, payment_ref, kind,
+ * amount, currency, received_at.
+ */
+static const char parked_sql[] = "SELECT r.tenant, r.endpoint, r.event_id,"
+    " f.payment_ref, f.kind, f.amount, f.currency, r.received_at"
+    " FROM receipts r JOIN facts f ON f.endpoint = r.endpoint"
+    " AND f.event_id = r.event_id WHERE r.outcome = 'parked'"
+    " AND (?1 IS NULL OR r.tenant = ?1) AND r.received_at < ?2"
+    " AND NOT EXISTS (SELECT 1 FROM facts g JOIN receipts q"
+    " ON q.endpoint = g.endpoint AND q.event_id = g.event_id"
+    " WHERE g.tenant = f.tenant AND g.payment_ref = f.payment_ref"
+    " AND g.kind = 'capture' AND q.received_at < ?2 AND NOT EXISTS"
+    " (SELECT 1 FROM exceptions x WHERE x.endpoint = g.endpoint"
+    " AND x.event_id = g.event_id AND x.posted = 0))"
+    " ORDER BY r.received_at, f.arrival LIMIT ?3";
+
+static int
+parked_list(sqlite3 *db, const char *tenant, int64_t limit, json_t *arr)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 ts[21];
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, parked_sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (tenant != NULL)
+		sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, INT64_MAX);
+	sqlite3_bind_int64(st, 3, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c[5];
+		int i;
+
+		for (i = 0; i < 5; i++)
+			c[i] = (const char *)sqlite3_column_text(st, i);
+		if (c[0] == NULL || c[1] == NULL || c[2] == NULL ||
+		    c[3] == NULL || c[4] == NULL)
+			break;
+		balances_rfc3339(sqlite3_column_int64(st, 7), ts);
+		if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s,"
+		    " s:s, s:I, s:s, s:s, s:s}", "tenant", c[0], "endpoint",
+		    c[1], "event_id", c[2], "payment_ref", c[3], "kind", c[4],
+		    "amount", (json_int_t)sqlite3_column_int64(st, 5),
+		    "currency", (const char *)sqlite3_column_text(st, 6) !=
+		    NULL ? (const char *)sqlite3_column_text(st, 6) : "",
+		    "reason", "payment_not_captured", "received_at", ts)) == -1)
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 json_t *
 exceptions_query(sqlite3 *db, const char *tenant, size_t limit, char *err,
     size_t errlen)
 {
 	json_t	*o;
 
-	if ((o = json_pack("{s:[]}", "exceptions")) == NULL)
+	if ((o = json_pack("{s:[], s:[]}", "exceptions", "parked")) == NULL)
 		return fail(db, err, errlen, NULL);
 	if (limit > INT64_MAX)
 		limit = INT64_MAX;
 	if (exceptions_each(db, tenant, INT64_MAX, (int64_t)limit, list_row,
-	    json_object_get(o, "exceptions")) == -1)
+	    json_object_get(o, "exceptions")) == -1 ||
+	    parked_list(db, tenant, (int64_t)limit,
+	    json_object_get(o, "parked")) == -1)
 		return fail(db, err, errlen, o);
 	return o;
+}
+
+json_t *
+parked_summary(sqlite3 *db, const char *tenant, int64_t before,
+    int64_t *oldest, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st = NULL;
+	int64_t		 n = 0;
+	char		 ts[21];
+	int		 rc;
+
+	*oldest = 0;
+	if (sqlite3_prepare_v2(db, parked_sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, errlen, NULL);
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 3, -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (n++ == 0)
+			*oldest = sqlite3_column_int64(st, 7);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "query failed: %s", balances_errmsg(db));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	sqlite3_finalize(st);
+	if (n > 0)
+		balances_rfc3339(*oldest, ts);
+	return json_pack("{s:I, s:o}", "count", (json_int_t)n, "oldest",
+	    n > 0 ? json_string(ts) : json_null());
 }
 
 /* What exceptions_summary() adds up: one group per currency and reason,
@@ -249,7 +348,7 @@ exceptions_summary(sqlite3 *db, const char *tenant, int64_t before,
 			    EXCEPTIONS_GROUPS_MAX);
 		else
 			snprintf(err, errlen, "query failed: %s",
-			    sqlite3_errmsg(db));
+			    balances_errmsg(db));
 		goto fail;
 	}
 	qsort(s.groups, s.ngroups, sizeof(*s.groups), cmp_group);
@@ -307,7 +406,7 @@ balances_payment(sqlite3 *db, const char *tenant, const char *ref, int *found,
 	    "disputed", "dispute_lost", NULL };
 	sqlite3_stmt	*st = NULL;
 	json_t		*o = NULL, *cap = json_null(), *exp = json_null();
-	int64_t		 v, sales = 0;
+	int64_t		 v, sales = 0, back = 0;
 	size_t		 i;
 	int		 rc;
 
@@ -374,17 +473,22 @@ balances_payment(sqlite3 *db, const char *tenant, const char *ref, int *found,
 	for (i = 0; i < sizeof(accts) / sizeof(accts[0]); i++) {
 		if (account_sum(db, tenant, ref, accts[i], &v) == -1)
 			goto fail;
-		if (keys[i] != NULL)
+		if (keys[i] != NULL) {
 			json_object_set_new(o, keys[i], json_integer(v));
-		else
+			back += v;
+		} else
 			sales = -v;
 	}
 	/* Paid: its capture posted to sales (verified, or unverified where
-	 * no expectation is required), in full. */
-	json_object_set_new(o, "paid", json_boolean(sales > 0));
+	 * no expectation is required), and something of it is still the
+	 * merchant's: captured - refunded - refund pending - open disputes
+	 * - lost disputes > 0. Each term is at most the capture (books.c),
+	 * so the sum cannot overflow. */
+	json_object_set_new(o, "paid", json_boolean(sales > 0 &&
+	    sales - back > 0));
 	return o;
 fail:
-	snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+	snprintf(err, errlen, "query failed: %s", balances_errmsg(db));
 	sqlite3_finalize(st);
 	json_decref(cap);
 	json_decref(exp);

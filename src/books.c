@@ -13,6 +13,10 @@
  * Disputes: each dispute id counts once, closed (won, lost) over opened.
  * An open dispute holds its amount; a won one returns it; a lost one is
  * final.
+ *
+ * The limit: refunded + open disputes + lost disputes never exceed the
+ * capture (else BOOKS_OVER_CAPTURE), and pending refunds are held only up
+ * to what that leaves, so no payment ever gives back more than it took.
  */
 #include "books.h"
 
@@ -150,11 +154,15 @@ payment_target(const struct books_fact *f, size_t n, struct books_target *out)
 	R = H > S ? H : S;
 	out_total = H > S + P ? H : S + P;
 	Peff = out_total - R;
-	/* Money that left for good can never exceed what came in. */
-	if (R + Dl > C)
+	/* Money that left or is held by a dispute can never exceed what
+	 * came in. An open dispute that closes moves between Dh and Dl, so
+	 * its close never breaks this. */
+	if (R + Dh + Dl > C)
 		return BOOKS_OVER_CAPTURE;
-	if (Peff > C - R - Dl)
-		Peff = C - R - Dl;
+	if (Peff > C - R - Dh - Dl) {
+		out->unheld = Peff - (C - R - Dh - Dl);
+		Peff = C - R - Dh - Dl;
+	}
 	out->balance[cap->paid ? BOOKS_SALES : BOOKS_SUSPENSE] = -C;
 	out->balance[BOOKS_FEES] = cap->fee;
 	out->balance[BOOKS_REFUNDS] = R;

@@ -50,7 +50,7 @@ struct books_fact {
 enum books_result {
 	BOOKS_OK = 0,
 	BOOKS_NOT_CAPTURED,	/* nothing captured yet: park */
-	BOOKS_OVER_CAPTURE,	/* refunds + lost disputes > captured */
+	BOOKS_OVER_CAPTURE,	/* refunds + open and lost disputes > captured */
 	BOOKS_CURRENCY_MISMATCH,
 	BOOKS_CAPTURE_CONFLICT,	/* two captures with different amounts */
 	BOOKS_AMOUNT_CONFLICT,	/* one refund/dispute/payout, two amounts */
@@ -58,9 +58,12 @@ enum books_result {
 	BOOKS_STATUS_CONFLICT	/* one dispute both won and lost */
 };
 
-/* Signed target balance per account, debit positive; they sum to zero. */
+/* Signed target balance per account, debit positive; they sum to zero.
+ * unheld: pending refunds beyond what the capture has left, which are
+ * not held (0 for a payout). */
 struct books_target {
 	int64_t	 balance[BOOKS_NACCOUNTS];
+	int64_t	 unheld;
 };
 
 /* Compute the target of one payment (or payout) reference from its facts

@@ -51,7 +51,8 @@ static const struct cli_command commands[] = {
 	  "  --currency XXX   ISO 4217 code\n"
 	  "  --json           print the API's JSON answer instead of a line\n",
 	  "  0  registered, or already registered with the same values\n"
-	  "  1  already registered with another amount or currency\n"
+	  "  1  already registered with another amount or currency, or the\n"
+	  "     payment's capture is already posted\n"
 	  EXIT_IO,
 	  LEDGER | CLI_BIT(CLI_TENANT) | CLI_BIT(CLI_PAYMENT) |
 	  CLI_BIT(CLI_AMOUNT) | CLI_BIT(CLI_CURRENCY) | CLI_BIT(CLI_JSON) },
@@ -99,8 +100,9 @@ static const struct cli_command commands[] = {
 	  "  0  printed\n" EXIT_IO,
 	  LEDGER | CLI_BIT(CLI_TENANT) | CLI_BIT(CLI_AT) | CLI_BIT(CLI_JSON) },
 	{ "exceptions", "(--db FILE | --config FILE) [--tenant T] [--json]",
-	  "events that broke a rule or are not paid",
-	  "Events that broke a rule, and captures that do not count as paid.\n\n"
+	  "events that broke a rule, are not paid, or are parked",
+	  "Events that broke a rule, captures that do not count as paid, and\n"
+	  "events parked until their payment's capture arrives.\n\n"
 	  DB_OPTS
 	  "  --tenant T       only this merchant's\n"
 	  CONFIG_TENANT

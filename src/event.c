@@ -193,6 +193,27 @@ get_amount(struct ctx *c, const json_t *obj, const char *path, int64_t *out)
 	return 0;
 }
 
+/*
+ * A running total in minor units, such as Stripe's amount_refunded: as
+ * get_amount(), but 0 is a total too (every refund it counted failed).
+ */
+static int
+get_total(struct ctx *c, const json_t *obj, const char *path, int64_t *out)
+{
+	const json_t	*v = json_object_get(obj, leaf(path));
+	json_int_t	 n;
+
+	if (v == NULL)
+		return fail(c, path, "is required");
+	if (!json_is_integer(v) || (n = json_integer_value(v)) < 0)
+		return fail(c, path,
+		    "must be an integer of 0 or more in minor units");
+	if (n > CURRENCY_MAX_AMOUNT)
+		return fail(c, path, "exceeds 9007199254740991 minor units");
+	*out = (int64_t)n;
+	return 0;
+}
+
 static int
 get_currency(struct ctx *c, const json_t *obj, const char *path,
     struct event_move *out, const struct currency **cur)
@@ -459,10 +480,16 @@ static int
 stripe_charge_refunded(struct ctx *c, const json_t *obj,
     struct event_move *out)
 {
+	const char		*path = "data.object.amount_refunded";
+	const struct currency	*cur;
+
 	if (check_object(c, obj, "data.object", "charge") == -1 ||
 	    get_id(c, obj, "data.object.id", out->object_id) == -1 ||
 	    stripe_charge_ref(c, obj, out) == -1 ||
-	    stripe_money(c, obj, "data.object.amount_refunded", out) == -1)
+	    get_currency(c, obj, "data.object.currency", out, &cur) == -1 ||
+	    get_total(c, obj, path, &out->amount) == -1 ||
+	    stripe_units(c, path, cur, &out->amount) == -1 ||
+	    check_max(c, path, cur, out->amount) == -1)
 		return -1;
 	out->kind = EVENT_REFUND;
 	out->status = EVENT_STATUS_SUCCEEDED;

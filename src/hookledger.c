@@ -369,7 +369,12 @@ cmd_expect(const struct opts *o)
 	if ((lg = open_db(o, LEDGER_READ_WRITE_EXISTING, NULL)) == NULL)
 		return EXIT_USAGE;
 	ledger_expect(lg, NULL, &x, (int64_t)time(NULL), &out);
-	if (out.status == 409 && !o->json)
+	if (out.status == 409 && !o->json && strstr(out.response,
+	    "\"payment_already_captured\"") != NULL)
+		cli_error(o, "payment %s of tenant %s is already captured; an "
+		    "expectation must be registered before the capture",
+		    x.payment_ref, x.tenant);
+	else if (out.status == 409 && !o->json)
 		expect_conflict(ledger_db(lg), o, &x);
 	ledger_close(lg);
 	if (o->json && (out.status < 300 || out.status == 409))
@@ -510,6 +515,17 @@ cmd_exceptions(const struct opts *o)
 			    json_string_value(json_object_get(x, "event_id")),
 			    json_is_true(json_object_get(x, "posted")) ?
 			    "posted to suspense" : "posted nothing");
+		}
+		for (i = 0; i < json_array_size(json_object_get(r, "parked"));
+		    i++) {
+			x = json_array_get(json_object_get(r, "parked"), i);
+			printf("%s  %-12s %-24s %-28s %-28s %s\n",
+			    json_string_value(json_object_get(x, "received_at")),
+			    json_string_value(json_object_get(x, "tenant")),
+			    "parked",
+			    json_string_value(json_object_get(x, "payment_ref")),
+			    json_string_value(json_object_get(x, "event_id")),
+			    "waiting for its capture");
 		}
 	}
 	json_decref(r);

@@ -17,7 +17,7 @@
 #include "digest.h"
 #include "event.h"
 
-#define LEDGER_SCHEMA_VERSION	5
+#define LEDGER_SCHEMA_VERSION	6
 #define LEDGER_RESPONSE_MAX	512	/* bytes in a stored JSON response */
 
 enum ledger_mode {
@@ -148,7 +148,8 @@ enum ledger_result ledger_apply(struct ledger *lg, const struct ledger_event *ev
  * CLI; then pass key NULL). Answers: 201 {"payment":P,"amount":N,
  * "currency":C,"status":"expected"} when new; 200 with the same body when
  * the identical expectation exists; 409 expectation_conflict when one with
- * other values exists. With key: a key seen before with the same request
+ * other values exists; 409 payment_already_captured when there is none and
+ * the payment's capture is already posted. With key: a key seen before with the same request
  * replays its first answer (LEDGER_REPLAYED), with another request gives
  * 422 idempotency_conflict. Always fills *out; returns its result. */
 enum ledger_result ledger_expect(struct ledger *lg, const struct ledger_api_key *key,

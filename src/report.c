@@ -630,6 +630,23 @@ text_exceptions(struct buf *b, const json_t *x)
 		buf_puts(b, "\n");
 }
 
+/* Events parked waiting for their capture; nothing when there are none
+ * or the report predates the section. */
+static void
+text_parked(struct buf *b, const json_t *x)
+{
+	if (!json_is_object(x) ||
+	    json_integer_value(json_object_get(x, "count")) <= 0)
+		return;
+	buf_puts(b, "  parked events: ");
+	buf_int(b, json_object_get(x, "count"));
+	buf_puts(b, ", the oldest received ");
+	text_str(b, str(x, "oldest"));
+	buf_puts(b, ", ");
+	buf_count(b, json_object_get(x, "oldest_age_days"), "day", "days");
+	buf_puts(b, " old\n");
+}
+
 static void
 text_tenant(struct buf *b, const json_t *t)
 {
@@ -667,6 +684,7 @@ text_tenant(struct buf *b, const json_t *t)
 		buf_puts(b, "\n");
 	}
 	text_exceptions(b, json_object_get(t, "exceptions"));
+	text_parked(b, json_object_get(t, "parked"));
 	list = json_object_get(t, "programmes");
 	for (i = 0; i < json_array_size(list); i++)
 		text_programme(b, json_array_get(list, i));
@@ -1400,6 +1418,22 @@ html_exceptions(struct buf *b, const json_t *x)
 }
 
 static void
+html_parked(struct buf *b, const json_t *x)
+{
+	if (!json_is_object(x) ||
+	    json_integer_value(json_object_get(x, "count")) <= 0)
+		return;
+	buf_puts(b, "<h3>Parked events</h3>\n<p>");
+	buf_int(b, json_object_get(x, "count"));
+	buf_puts(b, " waiting for their payment's capture; the oldest received ");
+	html_str(b, str(x, "oldest"));
+	buf_puts(b, ", ");
+	buf_count(b, json_object_get(x, "oldest_age_days"), "day", "days");
+	buf_puts(b, " old. <span class=\"muted\">Listed by <code>hookledger "
+	    "exceptions</code>.</span></p>\n");
+}
+
+static void
 html_tenant(struct buf *b, const json_t *t, const char *date)
 {
 	const json_t	*list = json_object_get(t, "currencies");
@@ -1430,6 +1464,7 @@ html_tenant(struct buf *b, const json_t *t, const char *date)
 		html_currency(b, json_array_get(list, i),
 		    json_object_get(t, "flags"), date);
 	html_exceptions(b, json_object_get(t, "exceptions"));
+	html_parked(b, json_object_get(t, "parked"));
 	html_programmes(b, json_object_get(t, "programmes"));
 	html_settlement(b, json_object_get(t, "settlement"));
 	buf_puts(b, "</section>\n");

@@ -1487,9 +1487,22 @@ START_TEST(test_stripe_envelope)
 	set_str(stripe_object(root), "object", "charge");
 	stripe_refused(root, "data.object names the wrong kind of object");
 	root = fixture("stripe", "charge.refunded");
+	set(stripe_object(root), "amount_refunded", "-1");
+	stripe_refused(root, "data.object.amount_refunded must be an integer "
+	    "of 0 or more in minor units");
+	root = fixture("stripe", "charge.refunded");
+	set(stripe_object(root), "amount_refunded", "0.0");
+	stripe_refused(root, "data.object.amount_refunded must be an integer "
+	    "of 0 or more in minor units");
+	/* A running total of 0: every refund it counted failed. */
+	root = fixture("stripe", "charge.refunded");
 	set(stripe_object(root), "amount_refunded", "0");
-	stripe_refused(root, "data.object.amount_refunded must be a positive "
-	    "integer in minor units");
+	stripe_ok(root, &m);
+	ck_assert_int_eq(m.kind, EVENT_REFUND);
+	ck_assert_int_eq(m.amount, 0);
+	ck_assert_int_eq(m.cumulative, 1);
+	ck_assert_int_eq(m.status, EVENT_STATUS_SUCCEEDED);
+	json_decref(root);
 	root = fixture("stripe", "payout.paid");
 	set_str(stripe_object(root), "id", "po/1");
 	stripe_refused(root, "data.object.id " ID_RULE);

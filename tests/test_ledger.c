@@ -15,6 +15,7 @@
 
 #include "digest.h"
 #include "ledger.h"
+#include "schema_sql.h"
 #include "verify.h"
 #include "writer.h"
 
@@ -525,7 +526,7 @@ START_TEST(existing_mode_never_creates)
 	ck_assert_ptr_null(ledger_open(db, LEDGER_READ_WRITE_EXISTING, err,
 	    sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "schema version 4 is older than "
-	    "this build's 5; start hookledgerd on it once"));
+	    "this build's 6; start hookledgerd on it once"));
 	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(h, "DROP TABLE t; PRAGMA user_version = "
 	    "0", NULL, NULL, NULL), SQLITE_OK);
@@ -658,6 +659,53 @@ START_TEST(reopen_continues_chain)
 }
 END_TEST
 
+/* A ledger of schema 5 keeps its facts, row for row, through the rebuild
+ * of schema 6, which lets a running refund total of 0 in. */
+START_TEST(schema_5_migrates_with_its_facts)
+{
+	struct ledger		*lg;
+	struct ledger_outcome	 out;
+	struct ledger_event	 e;
+	struct verify_report	 rep;
+	sqlite3			*h;
+	int			 i;
+
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(sqlite3_exec(h, schema_sql[i], NULL, NULL,
+		    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "INSERT INTO facts (endpoint,"
+	    " event_id, tenant, kind, payment_ref, object_id, amount, currency,"
+	    " status, cumulative, fee, occurred_at, verdict, sca_result,"
+	    " liability_shift, customer) VALUES ('stripe', 'evt_old', 'acme',"
+	    " 'refund', 'pi_old', 'ch_old', 300, 'USD', 'succeeded', 1, 0,"
+	    " 1764700000, '', '', -1, 'cus_1'); PRAGMA user_version = 5", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	ck_assert_ptr_nonnull(lg = ledger_open(db, LEDGER_READ_WRITE, err,
+	    sizeof(err)));
+	e = ev("evt_0", EVENT_REFUND, "pi_z", 0, "b0");
+	e.move.cumulative = 1;
+	e.move.status = EVENT_STATUS_SUCCEEDED;
+	snprintf(e.move.object_id, sizeof(e.move.object_id), "ch_z");
+	apply1(lg, &e, &out);
+	ck_assert_int_eq(out.status, 200);
+	ledger_close(lg);
+	ck_assert_int_eq(count("PRAGMA user_version"), 6);
+	ck_assert_int_eq(count("SELECT count(*) FROM facts WHERE arrival = 1"
+	    " AND event_id = 'evt_old' AND amount = 300 AND cumulative = 1"
+	    " AND customer = 'cus_1'"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM facts WHERE arrival = 2"
+	    " AND event_id = 'evt_0' AND amount = 0"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM sqlite_master WHERE"
+	    " type = 'trigger' AND tbl_name = 'facts'"), 2);
+	ck_assert_int_eq(count("SELECT count(*) FROM sqlite_master WHERE"
+	    " type = 'index' AND name IN ('facts_payment', 'facts_occurred',"
+	    " 'receipts_parked')"), 3);
+	ck_assert_int_eq(verify_file(&rep), VERIFY_OK);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -667,6 +715,7 @@ make_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, append_and_replay);
+	tcase_add_test(tc, schema_5_migrates_with_its_facts);
 	tcase_add_test(tc, capture_posts_once_per_payment);
 	tcase_add_test(tc, cumulative_refunds_post_increments);
 	tcase_add_test(tc, failed_event_leaves_neighbours);

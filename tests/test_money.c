@@ -18,6 +18,7 @@
 #include "balances.h"
 #include "digest.h"
 #include "ledger.h"
+#include "reconcile.h"
 #include "verify.h"
 
 static char		 dir[256], db[300], err[512];
@@ -459,6 +460,176 @@ START_TEST(expectation_conflict)
 }
 END_TEST
 
+START_TEST(running_total_back_to_zero)
+{
+	struct ev c = CAP("evt_c", "pi_1", 2000);
+	struct ev t1 = CUM("evt_t1", "pi_1", 500);
+	struct ev f = REF("evt_f", "pi_1", "re_1", 500, FAILED);
+	struct ev t0 = CUM("evt_t0", "pi_1", 0);
+
+	send(&c, 0);
+	send(&t1, 0);
+	assert_balances("provider_balance:USD=1500 refunds:USD=500 "
+	    "sales:USD=-2000");
+	/* The failure of a refund the total counted waits for the total. */
+	send(&f, 0);
+	assert_balances("provider_balance:USD=1500 refunds:USD=500 "
+	    "sales:USD=-2000");
+	t0.at = 1;
+	ck_assert_str_eq(send(&t0, 0).response, "{\"result\":\"applied\","
+	    "\"event_id\":\"evt_t0\",\"seq\":3}");
+	assert_balances("provider_balance:USD=2000 sales:USD=-2000");
+	ck_assert_int_eq(count("SELECT count(*) FROM facts WHERE amount = 0"
+	    " AND cumulative = 1"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions"), 0);
+	assert_verify(3);
+}
+END_TEST
+
+/* Sums that pass 2^63 - 1 are said to be out of range, not a storage
+ * fault, and the report names the reason rather than "not an error". */
+START_TEST(sums_beyond_64_bits_are_said_plainly)
+{
+	struct ledger_event	 le;
+	struct ledger_outcome	 out;
+	struct reconcile_opts	 o;
+	struct verify_report	 rep;
+	struct ledger		*ro;
+	char			 id[32], want[256];
+	json_t			*r;
+	int			 i;
+
+	/* 1025 captures of 2^53 - 1 CLF pass 2^63 - 1. */
+	ck_assert_int_eq(ledger_begin(lg), 0);
+	for (i = 0; i < 1025; i++) {
+		memset(&le, 0, sizeof(le));
+		snprintf(id, sizeof(id), "evt_%d", i);
+		le.tenant = "acme";
+		le.endpoint = "stripe";
+		le.event_id = id;
+		le.move.kind = EVENT_CAPTURE;
+		snprintf(le.move.type, sizeof(le.move.type), "test.capture");
+		snprintf(le.move.payment_ref, sizeof(le.move.payment_ref),
+		    "pi_%d", i);
+		le.move.amount = INT64_C(9007199254740991);
+		memcpy(le.move.currency, "CLF", 4);
+		le.move.liability_shift = -1;
+		le.move.occurred_at = 1764700000 + i;
+		digest_sha256(id, strlen(id), le.body_sha256);
+		ck_assert_int_eq(ledger_apply(lg, &le, 1764700000 + i, &out),
+		    LEDGER_APPLIED);
+	}
+	ck_assert_int_eq(ledger_commit(lg), 0);
+
+	ck_assert_ptr_null(balances_query(ledger_db(lg), "acme", BALANCES_NOW,
+	    err, sizeof(err)));
+	ck_assert_str_eq(err, "query failed: " BALANCES_OVERFLOW);
+
+	ro = ledger_open(db, LEDGER_READ_ONLY, err, sizeof(err));
+	ck_assert_ptr_nonnull(ro);
+	ck_assert_int_eq(verify_ledger(ro, &rep), VERIFY_OK);
+	memset(&o, 0, sizeof(o));
+	o.date = "2025-12-02";
+	r = reconcile_run(ledger_db(ro), &o, &rep, err, sizeof(err));
+	ledger_close(ro);
+	ck_assert_ptr_null(r);
+	snprintf(want, sizeof(want), "reading the ledger failed: %s",
+	    BALANCES_OVERFLOW);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+static int
+paid(const char *ref)
+{
+	json_t	*p;
+	int	 found, r;
+
+	p = balances_payment(ledger_db(lg), "acme", ref, &found, err,
+	    sizeof(err));
+	ck_assert_msg(p != NULL, "%s: %s", ref, err);
+	ck_assert(json_is_boolean(json_object_get(p, "paid")));
+	r = json_is_true(json_object_get(p, "paid"));
+	json_decref(p);
+	return r;
+}
+
+START_TEST(paid_is_net_of_refunds_and_disputes)
+{
+	struct ev evs[] = {
+		CAP("e1", "pi_full", 2000),
+		REF("e2", "pi_full", "re_f", 2000, SUCCEEDED),
+		CAP("e3", "pi_part", 2000),
+		REF("e4", "pi_part", "re_p", 1999, SUCCEEDED),
+		CAP("e5", "pi_pend", 2000),
+		REF("e6", "pi_pend", "re_q", 2000, PENDING),
+		CAP("e7", "pi_open", 2000),
+		DSP("e8", OPENED, "pi_open", "dp_o", 2000),
+		CAP("e9", "pi_lost", 2000),
+		DSP("e10", OPENED, "pi_lost", "dp_l", 2000),
+		DSP("e11", LOST, "pi_lost", "dp_l", 2000),
+		CAP("e12", "pi_won", 2000),
+		DSP("e13", OPENED, "pi_won", "dp_w", 2000),
+		DSP("e14", WON, "pi_won", "dp_w", 2000),
+		CAP("e15", "pi_cum", 2000),
+		CUM("e16", "pi_cum", 2000),
+		CAP("e17", "pi_plain", 2000),
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		ck_assert_int_eq(send(&evs[i], 0).status, 200);
+	ck_assert_int_eq(paid("pi_full"), 0);
+	ck_assert_int_eq(paid("pi_part"), 1);
+	ck_assert_int_eq(paid("pi_pend"), 0);
+	ck_assert_int_eq(paid("pi_open"), 0);
+	ck_assert_int_eq(paid("pi_lost"), 0);
+	ck_assert_int_eq(paid("pi_won"), 1);
+	ck_assert_int_eq(paid("pi_cum"), 0);
+	ck_assert_int_eq(paid("pi_plain"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions"), 0);
+}
+END_TEST
+
+START_TEST(expectation_after_capture_is_refused)
+{
+	struct ev c = CAP("evt_c", "pi_Z", 2000);
+	struct ev s = CAP("evt_s", "pi_S", 2000);
+	struct ledger_expectation	 x;
+	struct ledger_outcome		 out;
+
+	send(&c, 0);
+	memset(&x, 0, sizeof(x));
+	x.tenant = "acme";
+	x.payment_ref = "pi_Z";
+	x.amount = 999999;
+	memcpy(x.currency, "JPY", 4);
+	ck_assert_int_eq(ledger_expect(lg, NULL, &x, 1, &out), LEDGER_CONFLICT);
+	ck_assert_int_eq(out.status, 409);
+	ck_assert_str_eq(out.response, "{\"error\":\"payment_already_captured\","
+	    "\"message\":\"this payment's capture is already posted and was "
+	    "judged when it arrived; an expectation must be registered before "
+	    "the capture\"}");
+	/* Matching values too: the verdict stays the one of the arrival. */
+	x.amount = 2000;
+	memcpy(x.currency, "USD", 4);
+	ck_assert_int_eq(ledger_expect(lg, NULL, &x, 1, &out), LEDGER_CONFLICT);
+	ck_assert_int_eq(out.status, 409);
+	/* A capture held in suspense for want of an expectation. */
+	send(&s, 1);
+	x.payment_ref = "pi_S";
+	ck_assert_int_eq(ledger_expect(lg, NULL, &x, 1, &out), LEDGER_CONFLICT);
+	ck_assert_int_eq(count("SELECT count(*) FROM expectations"), 0);
+	ck_assert_int_eq(paid("pi_Z"), 1);
+	ck_assert_int_eq(paid("pi_S"), 0);
+	/* Before any capture, and for an expectation already stored, the
+	 * answers are unchanged. */
+	x.payment_ref = "pi_new";
+	ck_assert_int_eq(ledger_expect(lg, NULL, &x, 1, &out), LEDGER_APPLIED);
+	ck_assert_int_eq(out.status, 201);
+}
+END_TEST
+
 /* The ordering property: one event set, many delivery orders with
  * redeliveries mixed in, identical final balances every time. */
 START_TEST(pending_refund_failing_late_is_order_independent)
@@ -516,6 +687,74 @@ START_TEST(latest_running_total_wins)
 }
 END_TEST
 
+START_TEST(open_disputes_count_against_the_capture)
+{
+	struct ev c = CAP("evt_c", "pi_H", 2000);
+	struct ev d1 = DSP("evt_d1", OPENED, "pi_H", "dp_H1", 2000);
+	struct ev d2 = DSP("evt_d2", OPENED, "pi_H", "dp_H2", 2000);
+	struct ev r = REF("evt_r", "pi_H", "re_H", 2000, PENDING);
+
+	send(&c, 0);
+	send(&d1, 0);
+	/* A second dispute of the whole capture would give back 4000. */
+	ck_assert_str_eq(send(&d2, 0).response, "{\"result\":\"exception\","
+	    "\"event_id\":\"evt_d2\",\"reason\":\"exceeds_captured_amount\"}");
+	/* A pending refund is held only up to what is left: nothing. */
+	ck_assert_str_eq(send(&r, 0).response, "{\"result\":\"recorded\","
+	    "\"event_id\":\"evt_r\",\"note\":\"pending_refund_not_held\"}");
+	assert_balances("disputes_open:USD=2000 sales:USD=-2000");
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions WHERE"
+	    " event_id = 'evt_d2' AND reason = 'exceeds_captured_amount'"
+	    " AND posted = 0"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions"), 1);
+	assert_verify(2);
+}
+END_TEST
+
+START_TEST(dispute_close_is_never_refused)
+{
+	struct ev c = CAP("evt_c", "pi_H", 2000);
+	struct ev d = DSP("evt_d", OPENED, "pi_H", "dp_H", 2000);
+	struct ev r = REF("evt_r", "pi_H", "re_H", 500, SUCCEEDED);
+	struct ev l = DSP("evt_l", LOST, "pi_H", "dp_H", 2000);
+
+	send(&c, 0);
+	send(&d, 0);
+	ck_assert_str_eq(send(&r, 0).response, "{\"result\":\"exception\","
+	    "\"event_id\":\"evt_r\",\"reason\":\"exceeds_captured_amount\"}");
+	assert_balances("disputes_open:USD=2000 sales:USD=-2000");
+	ck_assert_str_eq(send(&l, 0).response, "{\"result\":\"applied\","
+	    "\"event_id\":\"evt_l\",\"seq\":3}");
+	assert_balances("disputes_lost:USD=2000 sales:USD=-2000");
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions"), 1);
+	assert_verify(3);
+}
+END_TEST
+
+START_TEST(pending_refund_held_within_open_dispute)
+{
+	struct ev c = CAP("evt_c", "pi_E", 3000);
+	struct ev r = REF("evt_r", "pi_E", "re_E", 1500, PENDING);
+	struct ev d = DSP("evt_d", OPENED, "pi_E", "dp_E", 2000);
+	struct ev w = DSP("evt_w", WON, "pi_E", "dp_E", 2000);
+
+	send(&c, 0);
+	send(&r, 0);
+	assert_balances("provider_balance:USD=1500 refunds_pending:USD=1500 "
+	    "sales:USD=-3000");
+	/* The dispute fits (2000 <= 3000); the hold shrinks to the 1000
+	 * left, as if the dispute had come first. */
+	send(&d, 0);
+	assert_balances("disputes_open:USD=2000 refunds_pending:USD=1000 "
+	    "sales:USD=-3000");
+	send(&w, 0);
+	assert_balances("provider_balance:USD=1500 refunds_pending:USD=1500 "
+	    "sales:USD=-3000");
+	ck_assert_int_eq(count("SELECT count(*) FROM exceptions"), 0);
+	assert_verify(4);
+}
+END_TEST
+
 static const struct ev property_set[] = {
 	CAP("e01", "pi_A", 10000),
 	CAP("e02", "pi_A", 10000),		/* charge.succeeded */
@@ -537,11 +776,22 @@ static const struct ev property_set[] = {
 	PAY("e18", "po_1", 5000, SUCCEEDED),
 	PAY("e19", "po_2", 800, SUCCEEDED),
 	PAY("e20", "po_2", 800, FAILED),
+	CAP("e21", "pi_E", 3000),
+	DSP("e22", OPENED, "pi_E", "dp_E", 2000),
+	REF("e23", "pi_E", "re_E", 1500, PENDING),
+	CAP("e24", "pi_F", 2000),
+	DSP("e25", OPENED, "pi_F", "dp_F", 2000),
+	DSP("e26", LOST, "pi_F", "dp_F", 2000),
+	CAP("e27", "pi_G", 1000),
+	CUM("e28", "pi_G", 500),
+	REF("e29", "pi_G", "re_G", 500, FAILED),
+	{ "e30", EVENT_REFUND, "pi_G", "ch_x", 0, EVENT_STATUS_SUCCEEDED, 1,
+	    NULL, 0, 1 },			/* the total back to 0 */
 };
 #define NPROP (sizeof(property_set) / sizeof(property_set[0]))
-static const char property_want[] = "disputes_lost:USD=999 "
-    "payouts:USD=5000 provider_balance:USD=9900 refunds:USD=2000 "
-    "refunds_pending:USD=300 sales:USD=-18199";
+static const char property_want[] = "disputes_lost:USD=2999 "
+    "disputes_open:USD=2000 payouts:USD=5000 provider_balance:USD=10900 "
+    "refunds:USD=2000 refunds_pending:USD=1300 sales:USD=-24199";
 
 START_TEST(order_does_not_matter)
 {
@@ -644,6 +894,13 @@ make_suite(void)
 	tcase_add_test(tc, pending_refund_failing_late_is_order_independent);
 	tcase_add_test(tc, capture_under_a_payout_reference);
 	tcase_add_test(tc, latest_running_total_wins);
+	tcase_add_test(tc, open_disputes_count_against_the_capture);
+	tcase_add_test(tc, dispute_close_is_never_refused);
+	tcase_add_test(tc, pending_refund_held_within_open_dispute);
+	tcase_add_test(tc, paid_is_net_of_refunds_and_disputes);
+	tcase_add_test(tc, running_total_back_to_zero);
+	tcase_add_test(tc, sums_beyond_64_bits_are_said_plainly);
+	tcase_add_test(tc, expectation_after_capture_is_refused);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, setup, teardown);
 	tcase_add_loop_test(tp, order_does_not_matter, 0, 200);

@@ -402,6 +402,65 @@ START_TEST(open_exceptions_are_a_finding)
 }
 END_TEST
 
+/* The parked section of tenant0(r), as one compact string. */
+static char *
+parked_of(json_t *r)
+{
+	return json_dumps(json_object_get(tenant0(r), "parked"),
+	    JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+START_TEST(parked_events_are_counted)
+{
+	json_t	*r;
+	char	 kinds[512], *x;
+
+	/* Two refunds whose captures have not arrived: one received
+	 * 2026-11-30T12:00:00Z, one on the date; pi_p2's capture arrives
+	 * the day after the date. */
+	refund("pi_p1", "re_p1", 500, DAY0 - 2 * DAY);
+	refund("pi_p2", "re_p2", 300, DAY0 + 60);
+	capture("pi_p2", 1000, DAY0 + DAY);
+
+	r = run("2026-11-30", NULL);
+	flag_kinds(r, kinds, sizeof(kinds));
+	ck_assert_str_eq(kinds, "");
+	x = parked_of(r);
+	ck_assert_str_eq(x, "{\"count\":1,\"oldest\":\"2026-11-30T12:00:00Z\","
+	    "\"oldest_age_days\":0}");
+	free(x);
+	json_decref(r);
+
+	r = run("2026-12-02", NULL);
+	flag_kinds(r, kinds, sizeof(kinds));
+	ck_assert_str_eq(kinds, "parked_events");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(tenant0(r), "flags"), 0), "message")),
+	    "2 events parked waiting for a capture; the oldest, received "
+	    "2026-11-30T12:00:00Z, is 2 days old");
+	x = parked_of(r);
+	ck_assert_str_eq(x, "{\"count\":2,\"oldest\":\"2026-11-30T12:00:00Z\","
+	    "\"oldest_age_days\":2}");
+	free(x);
+	json_decref(r);
+
+	/* pi_p2's capture released its refund; pi_p1's still waits. */
+	r = run("2026-12-03", NULL);
+	x = parked_of(r);
+	ck_assert_str_eq(x, "{\"count\":1,\"oldest\":\"2026-11-30T12:00:00Z\","
+	    "\"oldest_age_days\":3}");
+	free(x);
+	json_decref(r);
+
+	r = run("2026-11-29", NULL);
+	x = parked_of(r);
+	ck_assert_str_eq(x, "{\"count\":0,\"oldest\":null,"
+	    "\"oldest_age_days\":null}");
+	free(x);
+	json_decref(r);
+}
+END_TEST
+
 START_TEST(unknown_tenant_is_refused)
 {
 	struct reconcile_opts	 o;
@@ -591,6 +650,7 @@ make_suite(void)
 	tcase_add_test(tc, thresholds_per_tenant);
 	tcase_add_test(tc, patterns_are_flagged);
 	tcase_add_test(tc, open_exceptions_are_a_finding);
+	tcase_add_test(tc, parked_events_are_counted);
 	tcase_add_test(tc, unknown_tenant_is_refused);
 	tcase_add_test(tc, dst_days_in_a_zone);
 	tcase_add_test(tc, money_counts_on_its_local_day);

@@ -108,7 +108,7 @@ def g_missing_db(t, tmp):
              "not a ledger: %s -> exit 2, one line" % cmd)
         rc, out, err = cli(*(cmd.split() + ["--db", old] + args))
         t.eq((rc, out, err), (2, "", "hookledger %s: %s: schema version 4 "
-                              "is older than this build's 5; start "
+                              "is older than this build's 6; start "
                               "hookledgerd on it once to upgrade it\n" %
                               (cmd, old)),
              "old schema: %s -> exit 2, one line" % cmd)

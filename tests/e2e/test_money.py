@@ -99,8 +99,9 @@ def exceptions(db, tenant=None):
         got = json.loads(out)
     except ValueError:
         return rc, "stdout %r stderr %r" % (out, err), []
-    if not isinstance(got, dict) or set(got) != {"exceptions"} or \
-            not isinstance(got["exceptions"], list):
+    if not isinstance(got, dict) or set(got) != {"exceptions", "parked"} \
+            or not isinstance(got["exceptions"], list) or \
+            got["parked"] != []:
         return rc, got, []
     bad = []
     for x in got["exceptions"]:
@@ -884,6 +885,25 @@ def order_events(base):
          refund_obj("re_o1b", "pi_o1", "ch_o1", 400, "pending"), base + 18),
         (S, "refund.failed", "evt_o20",
          refund_obj("re_o1b", "pi_o1", "ch_o1", 400, "failed"), base + 19),
+        # pi_o5: an open dispute leaves room for only 1000 of a pending
+        # refund of 1500, whichever arrives first.
+        (S, "payment_intent.succeeded", "evt_o21",
+         pi_obj("pi_o5", 3000, charge="ch_o5"), base + 20),
+        (S, "charge.dispute.created", "evt_o22",
+         dispute_obj("dp_o5", "pi_o5", "ch_o5", 2000, "needs_response"),
+         base + 21),
+        (S, "refund.created", "evt_o23",
+         refund_obj("re_o5", "pi_o5", "ch_o5", 1500, "pending"), base + 22),
+        # pi_o6: a running total of 500, its refund failed, the total back
+        # to 0.
+        (S, "payment_intent.succeeded", "evt_o24",
+         pi_obj("pi_o6", 1000, charge="ch_o6"), base + 23),
+        (S, "charge.refunded", "evt_o25",
+         charge_obj("ch_o6", "pi_o6", 1000, refunded=500), base + 24),
+        (S, "refund.failed", "evt_o26",
+         refund_obj("re_o6", "pi_o6", "ch_o6", 500, "failed"), base + 25),
+        (S, "charge.refunded", "evt_o27",
+         charge_obj("ch_o6", "pi_o6", 1000, refunded=0), base + 26),
         # pi_o2: a dispute opened and won.
         (S, "payment_intent.succeeded", "evt_o06",
          pi_obj("pi_o2", 8000, charge="ch_o2"), base + 5),
@@ -925,10 +945,12 @@ def order_events(base):
 
 
 # Worked out by hand from docs/events.md, zero balances left out:
-#   USD: captured 5000 + 8000 = 13000; refunded 1000 (re_o1 once, the total
-#        1000 says the same; re_o1b failed: nothing); dp_o2 won: nothing
-#        held; payouts 2000 (po_o2 failed: nothing); provider 13000 - 1000
-#        - 2000 = 10000.
+#   USD: captured 5000 + 8000 + 3000 + 1000 = 17000; refunded 1000 (re_o1
+#        once, the total 1000 says the same; re_o1b failed: nothing; pi_o6's
+#        total is back to 0); dp_o2 won: nothing held; dp_o5 open 2000, so
+#        re_o5 pending is held to the 1000 left; payouts 2000 (po_o2
+#        failed: nothing); provider 17000 - 1000 - 2000 - 1000 - 2000 =
+#        11000.
 #   EUR: captured 2500; refunded 500; lost 700; provider 2500 - 500 - 700.
 #   GBP: captured 900; fee 30; refunded 200; provider 900 - 30 - 200.
 ORDER_BALANCES = [
@@ -936,8 +958,10 @@ ORDER_BALANCES = [
     ("EUR", "refunds", 500), ("EUR", "sales", -2500),
     ("GBP", "fees", 30), ("GBP", "provider_balance", 670),
     ("GBP", "refunds", 200), ("GBP", "sales", -900),
-    ("USD", "payouts", 2000), ("USD", "provider_balance", 10000),
-    ("USD", "refunds", 1000), ("USD", "sales", -13000),
+    ("USD", "disputes_open", 2000),
+    ("USD", "payouts", 2000), ("USD", "provider_balance", 11000),
+    ("USD", "refunds", 1000), ("USD", "refunds_pending", 1000),
+    ("USD", "sales", -17000),
 ]
 ORDER_SEEDS = (1, 7, 42, 1234, 99991)
 
@@ -1165,6 +1189,343 @@ def g_rules(t, tmp):
     check_verify(t, run.db, 5, "rules")
 
 
+# ---------------------------------------------------------------- 10 limit
+
+def g_dispute_limit(t, tmp):
+    run, sec, _ = stripe_run(t, "dispute-limit", tmp)
+    with run:
+        s = Sender(run, stripe=("stripe", sec))
+        base = hl.now() - 3600
+        r = s.stripe("payment_intent.succeeded", "evt_gh_pi",
+                     pi_obj("pi_H", 2000, charge="ch_H"), base)
+        expect(t, r, 200, applied("evt_gh_pi", 1),
+               "dispute-limit: capture pi_H 2000 -> seq 1")
+        r = s.stripe("charge.dispute.created", "evt_gh_d1",
+                     dispute_obj("dp_H1", "pi_H", "ch_H", 2000,
+                                 "needs_response"), base + 1)
+        expect(t, r, 200, applied("evt_gh_d1", 2),
+               "dispute-limit: dispute dp_H1 2000 -> seq 2")
+        r = s.stripe("charge.dispute.created", "evt_gh_d2",
+                     dispute_obj("dp_H2", "pi_H", "ch_H", 2000,
+                                 "needs_response"), base + 2)
+        expect(t, r, 200, exception("evt_gh_d2", "exceeds_captured_amount"),
+               "dispute-limit: a second dispute of 2000 -> exception "
+               "exceeds_captured_amount")
+        r = s.stripe("refund.created", "evt_gh_r",
+                     refund_obj("re_H", "pi_H", "ch_H", 2000, "pending"),
+                     base + 3)
+        expect(t, r, 200, recorded("evt_gh_r", "pending_refund_not_held"),
+               "dispute-limit: a pending refund of 2000 -> held to the 0 "
+               "left, posts nothing")
+        t.eq(payment_balances(run.db, "acme", "pi_H"),
+             {"disputes_open": 2000, "sales": -2000},
+             "dispute-limit: pi_H: disputes_open 2000, provider_balance 0, "
+             "nothing pending")
+
+        # A refund beside an open dispute of the whole capture is refused;
+        # the dispute's close is not.
+        r = s.stripe("payment_intent.succeeded", "evt_gk_pi",
+                     pi_obj("pi_K", 2000, charge="ch_K"), base + 4)
+        expect(t, r, 200, applied("evt_gk_pi", 3),
+               "dispute-limit: capture pi_K 2000 -> seq 3")
+        r = s.stripe("charge.dispute.created", "evt_gk_d",
+                     dispute_obj("dp_K", "pi_K", "ch_K", 2000,
+                                 "needs_response"), base + 5)
+        expect(t, r, 200, applied("evt_gk_d", 4),
+               "dispute-limit: dispute dp_K 2000 -> seq 4")
+        r = s.stripe("refund.created", "evt_gk_r",
+                     refund_obj("re_K", "pi_K", "ch_K", 500, "succeeded"),
+                     base + 6)
+        expect(t, r, 200, exception("evt_gk_r", "exceeds_captured_amount"),
+               "dispute-limit: refund 500 beside it -> exception")
+        r = s.stripe("charge.dispute.closed", "evt_gk_l",
+                     dispute_obj("dp_K", "pi_K", "ch_K", 2000, "lost"),
+                     base + 7)
+        expect(t, r, 200, applied("evt_gk_l", 5),
+               "dispute-limit: dp_K closed lost -> applied seq 5")
+        t.eq(payment_balances(run.db, "acme", "pi_K"),
+             {"disputes_lost": 2000, "sales": -2000},
+             "dispute-limit: pi_K: disputes_lost 2000, nothing open")
+        check_exceptions(t, run.db, [
+            exc("evt_gh_d2", "pi_H", "exceeds_captured_amount", False),
+            exc("evt_gk_r", "pi_K", "exceeds_captured_amount", False),
+        ], "dispute-limit: both refusals are listed, posted false")
+        check_balances(t, run.db, "acme", [
+            ("USD", "disputes_lost", 2000), ("USD", "disputes_open", 2000),
+            ("USD", "provider_balance", 0), ("USD", "sales", -4000)],
+            "dispute-limit: balances: no payment gives back more than it "
+            "took")
+    check_verify(t, run.db, 5, "dispute-limit")
+
+
+# ---------------------------------------------------------------- 11 late
+
+LATE_MSG = ("this payment's capture is already posted and was judged when "
+            "it arrived; an expectation must be registered before the "
+            "capture")
+
+
+def g_late_expectation(t, tmp):
+    ssec = hl.stripe_secret()
+    strict = hl.Endpoint("strict", "stripe", [ssec], tenant="strict")
+    run, sec, _ = stripe_run(t, "late-expectation", tmp, [strict])
+    with open(run.config, "a") as f:
+        f.write("\n[tenant strict]\nrequire_expectations = yes\n")
+    with run:
+        s = Sender(run, stripe=("stripe", sec))
+        st = Sender(run, stripe=("strict", ssec))
+        db = run.db
+        base = hl.now() - 3600
+        aw = hl.create_token(db, "acme", "payments:write")
+        ar = hl.create_token(db, "acme", "ledger:read")
+        sw = hl.create_token(db, "strict", "payments:write")
+        sr = hl.create_token(db, "strict", "ledger:read")
+
+        def api_expect(tenant, tok, key, ref, amount, cur):
+            body = json.dumps({"payment": ref, "amount": amount,
+                               "currency": cur}).encode()
+            return run.d.post("/v1/tenants/%s/payments" % tenant, body,
+                              hl.api_headers(tok, key))
+
+        def payment(tenant, tok, ref):
+            return run.d.get("/v1/tenants/%s/payments/%s" % (tenant, ref),
+                             hl.api_headers(tok, content_type=None))
+
+        r = s.stripe("payment_intent.succeeded", "evt_gz_pi",
+                     pi_obj("pi_Z", 2000), base)
+        expect(t, r, 200, applied("evt_gz_pi", 1),
+               "late-expectation: capture pi_Z 2000 USD -> seq 1")
+        r = api_expect("acme", aw, "k-z1", "pi_Z", 999999, "JPY")
+        ok = expect(t, r, 409, Err("payment_already_captured"),
+                    "late-expectation: POST an expectation for pi_Z after "
+                    "its capture -> 409 payment_already_captured")
+        if ok:
+            t.eq(r.json["message"], LATE_MSG,
+                 "late-expectation: the message says why")
+        r = api_expect("acme", aw, "k-z2", "pi_Z", 2000, "USD")
+        expect(t, r, 409, Err("payment_already_captured"),
+               "late-expectation: matching values are refused too")
+        rc, out, err = cli("expect", "--db", db, "--tenant", "acme",
+                           "--payment", "pi_Z", "--amount", "999999",
+                           "--currency", "JPY")
+        t.eq((rc, out, err), (1, "", "hookledger expect: payment pi_Z of "
+                              "tenant acme is already captured; an "
+                              "expectation must be registered before the "
+                              "capture\n"),
+             "late-expectation: hookledger expect after the capture -> "
+             "exit 1, one line")
+        t.eq(hl.count(db, "expectations"), 0,
+             "late-expectation: no expectation stored")
+        want_z = {"tenant": "acme", "payment": "pi_Z", "expected": None,
+                  "captured": {"amount": 2000, "currency": "USD",
+                               "verdict": "unverified", "sca_result": None,
+                               "liability_shift": None},
+                  "paid": True, "refunded": 0, "refund_pending": 0,
+                  "disputed": 0, "dispute_lost": 0}
+        expect(t, payment("acme", ar, "pi_Z"), 200, want_z,
+               "late-expectation: pi_Z stays unverified, paid")
+
+        # Strict tenant: a capture with no expectation stays in suspense;
+        # a late expectation cannot release it.
+        r = st.stripe("payment_intent.succeeded", "evt_gz_st",
+                      pi_obj("pi_T", 800), base + 1)
+        expect(t, r, 200, with_verdict(applied("evt_gz_st", 2),
+                                       "no_expectation"),
+               "late-expectation: strict capture pi_T -> no_expectation")
+        r = api_expect("strict", sw, "k-t1", "pi_T", 800, "USD")
+        expect(t, r, 409, Err("payment_already_captured"),
+               "late-expectation: a matching expectation after it -> 409")
+        expect(t, payment("strict", sr, "pi_T"), 200,
+               dict(want_z, tenant="strict", payment="pi_T",
+                    captured=dict(want_z["captured"], amount=800,
+                                  verdict="no_expectation"), paid=False),
+               "late-expectation: pi_T stays no_expectation, not paid")
+
+        # paid is net of what went back to the customer.
+        steps = [
+            ("payment_intent.succeeded", "evt_gp_1", pi_obj("pi_P1", 1000)),
+            ("refund.created", "evt_gp_2",
+             refund_obj("re_P1", "pi_P1", "ch_P1", 1000, "succeeded")),
+            ("payment_intent.succeeded", "evt_gp_3", pi_obj("pi_P2", 1000)),
+            ("charge.dispute.created", "evt_gp_4",
+             dispute_obj("dp_P2", "pi_P2", "ch_P2", 1000, "needs_response")),
+            ("charge.dispute.closed", "evt_gp_5",
+             dispute_obj("dp_P2", "pi_P2", "ch_P2", 1000, "lost")),
+            ("payment_intent.succeeded", "evt_gp_6", pi_obj("pi_P3", 1000)),
+            ("refund.created", "evt_gp_7",
+             refund_obj("re_P3", "pi_P3", "ch_P3", 400, "succeeded")),
+        ]
+        for k, (typ, evt, obj) in enumerate(steps):
+            r = s.stripe(typ, evt, obj, base + 10 + k)
+            expect(t, r, 200, applied(evt, 3 + k),
+                   "late-expectation: %s %s -> applied" % (typ, evt))
+        for ref, extra, paid in (
+                ("pi_P1", {"refunded": 1000}, False),
+                ("pi_P2", {"dispute_lost": 1000}, False),
+                ("pi_P3", {"refunded": 400}, True)):
+            want = dict(want_z, payment=ref, paid=paid,
+                        captured=dict(want_z["captured"], amount=1000))
+            want.update(extra)
+            expect(t, payment("acme", ar, ref), 200, want,
+                   "late-expectation: %s %r -> paid %s" % (ref, extra, paid))
+    check_verify(t, run.db, 9, "late-expectation")
+
+
+# ---------------------------------------------------------------- 12 zero
+
+def g_total_zero(t, tmp):
+    run, sec, _ = stripe_run(t, "total-zero", tmp)
+    with run:
+        s = Sender(run, stripe=("stripe", sec))
+        base = hl.now() - 3600
+        r = s.stripe("payment_intent.succeeded", "evt_g0_pi",
+                     pi_obj("pi_0", 2000, charge="ch_0"), base)
+        expect(t, r, 200, applied("evt_g0_pi", 1),
+               "total-zero: capture pi_0 2000 -> seq 1")
+        r = s.stripe("charge.refunded", "evt_g0_t1",
+                     charge_obj("ch_0", "pi_0", 2000, refunded=500),
+                     base + 1)
+        expect(t, r, 200, applied("evt_g0_t1", 2),
+               "total-zero: charge.refunded amount_refunded 500 -> seq 2")
+        r = s.stripe("refund.failed", "evt_g0_f",
+                     refund_obj("re_0", "pi_0", "ch_0", 500, "failed"),
+                     base + 2)
+        expect(t, r, 200, recorded("evt_g0_f", "refund_already_posted"),
+               "total-zero: refund.failed re_0 -> recorded (the total "
+               "still counts it)")
+        r = s.stripe("charge.refunded", "evt_g0_t0",
+                     charge_obj("ch_0", "pi_0", 2000, refunded=0), base + 3)
+        expect(t, r, 200, applied("evt_g0_t0", 3),
+               "total-zero: charge.refunded amount_refunded 0 -> seq 3")
+        t.eq(postings(run.db, {3}), [(3, 0, "provider_balance", 500, 0),
+                                     (3, 1, "refunds", 0, 500)],
+             "total-zero: the entry returns 500 from refunds")
+        r = s.stripe("charge.refunded", "evt_g0_bad",
+                     charge_obj("ch_0", "pi_0", 2000, refunded=-1), base + 4)
+        ok = expect(t, r, 422, Err("invalid_event"),
+                    "total-zero: amount_refunded -1 -> 422 invalid_event")
+        if ok:
+            t.eq(r.json["message"], "data.object.amount_refunded must be an "
+                 "integer of 0 or more in minor units",
+                 "total-zero: the reason names the rule")
+        check_balances(t, run.db, "acme", [
+            ("USD", "provider_balance", 2000), ("USD", "refunds", 0),
+            ("USD", "sales", -2000)],
+            "total-zero: balances: nothing refunded")
+        check_exceptions(t, run.db, [], "total-zero: no exceptions")
+    check_verify(t, run.db, 3, "total-zero")
+
+
+# ---------------------------------------------------------------- 13 parked
+
+def g_parked_visible(t, tmp):
+    run, sec, _ = stripe_run(t, "parked-visible", tmp)
+    with run:
+        s = Sender(run, stripe=("stripe", sec))
+        db = run.db
+        base = hl.now() - 3600
+        ar = hl.create_token(db, "acme", "ledger:read")
+        t0 = hl.now()
+        r = s.stripe("refund.created", "evt_gp_r",
+                     refund_obj("re_P", "pi_P", "ch_P", 500, "succeeded"),
+                     base)
+        expect(t, r, 200, parked("evt_gp_r"),
+               "parked-visible: refund re_P 500 before its capture -> "
+               "parked")
+        t1 = hl.now()
+        rc, out, err = cli("exceptions", "--db", db, "--json")
+        try:
+            got = json.loads(out)
+        except ValueError:
+            got = out
+        lst = got.get("parked") if isinstance(got, dict) else None
+        stamp = lst[0].pop("received_at", None) if lst else None
+        t.eq((rc, got), (0, {"exceptions": [], "parked": [
+            {"tenant": "acme", "endpoint": "stripe", "event_id": "evt_gp_r",
+             "payment_ref": "pi_P", "kind": "refund", "amount": 500,
+             "currency": "USD", "reason": "payment_not_captured"}]}),
+             "parked-visible: hookledger exceptions --json lists it under "
+             "parked")
+        t.ok(isinstance(stamp, str) and re.fullmatch(RFC3339, stamp) and
+             hl.rfc3339(t0) <= stamp <= hl.rfc3339(t1),
+             "parked-visible: its received_at is the time it arrived",
+             ["received_at %r" % (stamp,)])
+        rc, out, err = cli("exceptions", "--db", db)
+        t.ok(rc == 0 and err == "" and re.fullmatch(
+            RFC3339 + r"  acme +parked +pi_P +evt_gp_r +waiting for its "
+            r"capture\n", out) is not None,
+            "parked-visible: hookledger exceptions prints one line for it",
+            ["rc %d stdout %r stderr %r" % (rc, out, err)])
+        r = run.d.get("/v1/tenants/acme/exceptions",
+                      hl.api_headers(ar, content_type=None))
+        j = r.json if r.status == 200 else None
+        if isinstance(j, dict) and j.get("parked"):
+            j["parked"][0].pop("received_at", None)
+        t.eq((r.status, j), (200, {"exceptions": [], "parked": [
+            {"tenant": "acme", "endpoint": "stripe", "event_id": "evt_gp_r",
+             "payment_ref": "pi_P", "kind": "refund", "amount": 500,
+             "currency": "USD", "reason": "payment_not_captured"}]}),
+             "parked-visible: GET /exceptions lists it under parked")
+        r = s.stripe("payment_intent.succeeded", "evt_gp_c",
+                     pi_obj("pi_P", 2000, charge="ch_P"), base + 1)
+        expect(t, r, 200, applied("evt_gp_c", 1),
+               "parked-visible: its capture arrives -> applied")
+        check_exceptions(t, db, [], "parked-visible: once released, "
+                         "nothing is parked or excepted")
+        check_balances(t, db, "acme", [
+            ("USD", "provider_balance", 1500), ("USD", "refunds", 500),
+            ("USD", "sales", -2000)],
+            "parked-visible: balances after the release")
+    check_verify(t, run.db, 2, "parked-visible")
+
+
+# ---------------------------------------------------------------- 14 range
+
+def g_sum_range(t, tmp):
+    run, sec, nsec = stripe_run(t, "sum-range", tmp, shop=True)
+    with run:
+        s = Sender(run, stripe=("stripe", sec), shop=("shop", nsec))
+        db = run.db
+        base = hl.now() - 3600
+        ar = hl.create_token(db, "acme", "ledger:read")
+        # 1025 captures of 2^53 - 1 CLF (the most one may be) pass
+        # 2^63 - 1 together.
+        bad = []
+        for i in range(1025):
+            r = s.neutral("payment.captured", "msg_gr_%d" % i,
+                          {"payment_id": "pay_gr_%d" % i,
+                           "amount": 9007199254740991, "currency": "CLF"},
+                          base + i)
+            if r.status != 200 or (r.json or {}).get("result") != "applied":
+                bad.append("msg_gr_%d: %r" % (i, r))
+        t.ok(not bad, "sum-range: 1025 captures of 9007199254740991 CLF "
+             "applied", bad[:3])
+        rc, out, err = cli("balances", "--db", db, "--tenant", "acme")
+        t.eq((rc, out, err), (2, "", "hookledger: query failed: a sum of "
+                              "amounts exceeds the 64-bit range of minor "
+                              "units\n"),
+             "sum-range: hookledger balances -> exit 2, says the sum is out "
+             "of range")
+        r = run.d.get("/v1/tenants/acme/balances",
+                      hl.api_headers(ar, content_type=None))
+        ok = expect(t, r, 500, Err("balance_out_of_range"),
+                    "sum-range: GET /balances -> 500 balance_out_of_range, "
+                    "not storage_unavailable")
+        if ok:
+            t.eq(r.json["message"], "a balance exceeds the 64-bit range of "
+                 "minor units and cannot be given; the ledger itself is "
+                 "intact", "sum-range: its message")
+        day = time.strftime("%Y-%m-%d", time.gmtime(base))
+        rc, out, err = cli("reconcile", "--db", db, "--date", day,
+                           "--json", timeout=60)
+        t.eq((rc, err), (2, "hookledger: reading the ledger "
+                         "failed: a sum of amounts exceeds the 64-bit range "
+                         "of minor units\n"),
+             "sum-range: hookledger reconcile -> exit 2 with the reason, "
+             "not \"not an error\"")
+    check_verify(t, run.db, 1025, "sum-range")
+
+
 # ---------------------------------------------------------------- main
 
 GROUPS = [
@@ -1177,6 +1538,11 @@ GROUPS = [
     ("order independence", g_order),
     ("amounts", g_amounts),
     ("rule exceptions", g_rules),
+    ("disputes count against the capture", g_dispute_limit),
+    ("expectations after the capture", g_late_expectation),
+    ("a running total back to zero", g_total_zero),
+    ("parked events are listed", g_parked_visible),
+    ("sums beyond 64 bits", g_sum_range),
 ]
 
 

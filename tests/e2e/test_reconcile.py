@@ -197,6 +197,7 @@ def programmes_expect(book, zone, date):
 
 NO_EXCEPTIONS = {"open": 0, "by_reason": [], "oldest": None,
                  "payments": [], "oldest_age_days": None, "threshold": 0}
+NO_PARKED = {"count": 0, "oldest": None, "oldest_age_days": None}
 
 
 def tenant_expect(book, tenant, zone, date, currencies, flags,
@@ -208,7 +209,7 @@ def tenant_expect(book, tenant, zone, date, currencies, flags,
                            for c in currencies],
             "programmes": programmes_expect(book, zone, date),
             "exceptions": exceptions if exceptions is not None else
-            NO_EXCEPTIONS,
+            NO_EXCEPTIONS, "parked": NO_PARKED,
             "flags": flags, "settlement": settlement}
 
 
