@@ -16,6 +16,7 @@
 #include "currency.h"
 #include "entry.h"
 #include "event.h"
+#include "schema_sql.h"
 
 static enum verify_result
 bad(struct verify_report *out, int64_t seq, const char *fmt, ...)
@@ -475,53 +476,158 @@ check_receipts(sqlite3 *db, struct verify_report *out)
 	return VERIFY_OK;
 }
 
-static enum verify_result
-check_triggers(sqlite3 *db, struct verify_report *out)
+/* The names of the objects of one type ("TABLE", "TRIGGER", "VIEW") that
+ * schema file sql creates: each at the start of a line, "CREATE TYPE name".
+ * Calls fn(cls, name) for each; stops early when fn returns nonzero. */
+static int
+schema_names(const char *sql, const char *type,
+    int (*fn)(void *, const char *), void *cls)
 {
-	static const struct { const char *name; int since; } names[] = {
-	    { "receipts_no_replace", 1 }, { "receipts_no_update", 1 },
-	    { "receipts_no_delete", 1 }, { "ledger_append_only", 1 },
-	    { "ledger_no_update", 1 }, { "ledger_no_delete", 1 },
-	    { "postings_no_update", 2 }, { "postings_no_delete", 2 },
-	    { "postings_no_replace", 2 }, { "merkle_no_update", 4 },
-	    { "merkle_no_delete", 4 } };
-	int			 version = (int)scalar(db,
-				    "PRAGMA user_version");
+	char		 head[32], name[64];
+	const char	*p = sql;
+	size_t		 n;
+	int		 rc;
+
+	snprintf(head, sizeof(head), "CREATE %s ", type);
+	while ((p = strstr(p, head)) != NULL) {
+		if (p != sql && p[-1] != '\n') {
+			p++;
+			continue;
+		}
+		p += strlen(head);
+		for (n = 0; n + 1 < sizeof(name) && (p[n] == '_' ||
+		    (p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9'));
+		    n++)
+			name[n] = p[n];
+		name[n] = '\0';
+		if ((rc = fn(cls, name)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct schema_probe {
+	const char	*want;		/* the name looked for */
+	int		 found;
+};
+
+static int
+probe_name(void *cls, const char *name)
+{
+	struct schema_probe *pr = cls;
+
+	if (strcmp(name, pr->want) == 0)
+		pr->found = 1;
+	return pr->found;
+}
+
+/* 1 when schema files 1 to version create an object of type named name. */
+static int
+schema_has(int version, const char *type, const char *name)
+{
+	struct schema_probe	 pr = { name, 0 };
+	int			 v;
+
+	for (v = 1; v <= version && v <= (int)(sizeof(schema_sql) /
+	    sizeof(schema_sql[0])); v++)
+		if (schema_names(schema_sql[v - 1], type, probe_name, &pr))
+			return 1;
+	return 0;
+}
+
+struct trigger_walk {
 	sqlite3_stmt		*st;
+	sqlite3			*db;
+	struct verify_report	*out;
+	enum verify_result	 r;
+};
+
+/* One trigger of the schema: present, and exactly as schema/ defines it. */
+static int
+trigger_present(void *cls, const char *name)
+{
+	struct trigger_walk	*w = cls;
 	const unsigned char	*sql;
 	char			 want[1024];
-	size_t			 i;
 	int			 rc, same;
 
+	if (ledger_trigger_sql(name, want, sizeof(want)) == -1)
+		abort();	/* schema_sql.h and ledger.c disagree */
+	sqlite3_bind_text(w->st, 1, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(w->st);
+	sql = rc == SQLITE_ROW ? sqlite3_column_text(w->st, 0) : NULL;
+	same = sql != NULL && strcmp((const char *)sql, want) == 0;
+	sqlite3_reset(w->st);
+	if (rc == SQLITE_DONE)
+		w->r = bad(w->out, 0, "the append-only trigger %s is missing: "
+		    "the schema was altered", name);
+	else if (rc != SQLITE_ROW)
+		w->r = io_error(w->out, w->db, "cannot read the schema");
+	else if (!same)
+		w->r = bad(w->out, 0, "the append-only trigger %s was replaced: "
+		    "the schema was altered", name);
+	return w->r != VERIFY_OK;
+}
+
+/* The schema's objects are exactly those of schema/ up to the file's
+ * version: every trigger there, each with its exact definition, and no
+ * table, view or trigger that schema/ does not create (an extra trigger
+ * could make inserts vanish: RAISE(IGNORE)). SQLite's own tables are
+ * allowed; indexes are not checked. */
+static enum verify_result
+check_schema(sqlite3 *db, struct verify_report *out)
+{
+	int			 version = (int)scalar(db,
+				    "PRAGMA user_version");
+	struct trigger_walk	 w;
+	sqlite3_stmt		*st;
+	const char		*type, *name;
+	int			 v, rc, known;
+
+	memset(&w, 0, sizeof(w));
+	w.db = db;
+	w.out = out;
 	if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE"
-	    " type = 'trigger' AND name = ?1", -1, &st, NULL) != SQLITE_OK)
+	    " type = 'trigger' AND name = ?1", -1, &w.st, NULL) != SQLITE_OK)
 		return io_error(out, db, "cannot read the schema");
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (version < names[i].since)
-			continue;
-		if (ledger_trigger_sql(names[i].name, want, sizeof(want)) == -1)
-			abort();	/* the list above and schema/ disagree */
-		sqlite3_bind_text(st, 1, names[i].name, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sql = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-		same = sql != NULL && strcmp((const char *)sql, want) == 0;
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE) {
+	for (v = 1; v <= version && v <= (int)(sizeof(schema_sql) /
+	    sizeof(schema_sql[0])) && w.r == VERIFY_OK; v++)
+		schema_names(schema_sql[v - 1], "TRIGGER", trigger_present, &w);
+	sqlite3_finalize(w.st);
+	if (w.r != VERIFY_OK)
+		return w.r;
+
+	if (sqlite3_prepare_v2(db, "SELECT type, name FROM sqlite_schema"
+	    " WHERE type IN ('table', 'view', 'trigger') ORDER BY type, name",
+	    -1, &st, NULL) != SQLITE_OK)
+		return io_error(out, db, "cannot read the schema");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		type = (const char *)sqlite3_column_text(st, 0);
+		name = text(st, 1);
+		if (type == NULL || name == NULL)
+			known = 0;
+		else if (strcmp(type, "table") == 0)
+			known = schema_has(version, "TABLE", name) ||
+			    strcmp(name, "sqlite_sequence") == 0 ||
+			    strcmp(name, "sqlite_stat1") == 0 ||
+			    strcmp(name, "sqlite_stat4") == 0;
+		else if (strcmp(type, "trigger") == 0)
+			known = schema_has(version, "TRIGGER", name);
+		else
+			known = schema_has(version, "VIEW", name);
+		if (!known) {
+			enum verify_result r = bad(out, 0, "the %s %.64s is not "
+			    "in the schema: the schema was altered",
+			    type != NULL ? type : "object",
+			    name != NULL ? name : "(unreadable)");
+
 			sqlite3_finalize(st);
-			return bad(out, 0, "the append-only trigger %s is "
-			    "missing: the schema was altered", names[i].name);
-		}
-		if (rc != SQLITE_ROW) {
-			sqlite3_finalize(st);
-			return io_error(out, db, "cannot read the schema");
-		}
-		if (!same) {
-			sqlite3_finalize(st);
-			return bad(out, 0, "the append-only trigger %s was "
-			    "replaced: the schema was altered", names[i].name);
+			return r;
 		}
 	}
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return io_error(out, db, "cannot read the schema");
 	return VERIFY_OK;
 }
 
@@ -611,7 +717,7 @@ verify_ledger_with(struct ledger *lg, const struct verify_opts *o,
 	    (r = check_tables(db, out)) == VERIFY_OK &&
 	    (r = walk_chain(db, o, out)) == VERIFY_OK &&
 	    (r = check_receipts(db, out)) == VERIFY_OK)
-		r = check_triggers(db, out);
+		r = check_schema(db, out);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return r;
 }

@@ -485,7 +485,7 @@ def g_daemon(t, tmp, st):
         frc = f.stop()
     t.ok(frc == 0, "fork: its daemon exits 0 on SIGTERM")
     st.update(db=db, cps=cps, fork=os.path.join(tmp, "fork.db"),
-              backup=os.path.join(tmp, "backup3.db"), conf=conf)
+              backup=os.path.join(tmp, "backup3.db"), conf=conf, sec=sec)
 
 
 # ---------------------------------------------------------------- 3 CLI
@@ -641,6 +641,50 @@ def g_tamper(t, tmp, st):
     t.run(verify(clean, resized), 1, "BAD CHECKPOINT: %s: bad signature by "
           "%s\n" % (resized, KEY_NAME),
           "tamper: the size line of a checkpoint edited -> exit 1", err="")
+
+
+# ---------------------------------------------------------------- 4b books
+
+def g_books(t, tmp, st):
+    """Facts against postings, the schema's exact set of objects, and the
+    empty file."""
+    db, sec, cps, pub = st["db"], st["sec"], st["cps"], st["pub"]
+
+    def fresh(name):
+        path = os.path.join(tmp, name + ".db")
+        hl.backup_copy(db, path)
+        return path
+
+    def pb_line(path, seq, ref, acct, facts, postings):
+        return ("TAMPERED: %s: entry %d: payment acme/%s: %s USD: its facts "
+                "make the balance %d, its postings %d (debit minus credit): "
+                "a fact or a posting was altered\n" %
+                (path, seq, ref, acct, facts, postings))
+
+    # The schema: exactly its triggers, tables and views.
+    def schema_case(name, sql, line, desc):
+        path = fresh(name)
+        c = sqlite3.connect(path)
+        c.executescript(sql)
+        c.close()
+        t.run(cli("verify", "--db", path), 1, "TAMPERED: %s: %s\n" %
+              (path, line), desc, err="")
+
+    schema_case("extra-trigger", "CREATE TRIGGER zz BEFORE INSERT ON ledger "
+                "BEGIN SELECT RAISE(IGNORE); END;",
+                "the trigger zz is not in the schema: the schema was altered",
+                "schema: an extra trigger that drops inserts -> exit 1 "
+                "naming it")
+    schema_case("extra-view", "CREATE VIEW balances_v AS SELECT 1;",
+                "the view balances_v is not in the schema: the schema was "
+                "altered", "schema: an extra view -> exit 1 naming it")
+    schema_case("extra-table", "CREATE TABLE notes (x TEXT);",
+                "the table notes is not in the schema: the schema was "
+                "altered", "schema: an extra table -> exit 1 naming it")
+    schema_case("no-facts-trigger", "DROP TRIGGER facts_no_update;",
+                "the append-only trigger facts_no_update is missing: the "
+                "schema was altered",
+                "schema: the facts' append-only trigger dropped -> exit 1")
 
 
 # ---------------------------------------------------------------- 5 proofs
@@ -930,6 +974,7 @@ def g_progress(t, tmp, st):
 
 GROUPS = [("keys", g_keys), ("daemon", g_daemon),
           ("checkpoint-cli", g_checkpoint_cli), ("tamper", g_tamper),
+          ("books", g_books),
           ("proofs", g_proofs), ("consistency", g_consistency),
           ("export", g_export), ("progress", g_progress)]
 
