@@ -555,6 +555,9 @@ def g_tamper(t, tmp, st):
     a.conn.execute("DELETE FROM postings WHERE seq > 4")
     a.conn.execute("DELETE FROM receipts WHERE entry_seq > 4")
     a.conn.execute("DELETE FROM ledger WHERE seq > 4")
+    # The facts behind them too, or verify sees postings missing.
+    a.conn.execute("DELETE FROM facts WHERE payment_ref IN "
+                   "('pay_a5', 'pay_a6')")
     a.rebuild_tree()
     a.close()
     t.run(cli("verify", "--db", cut), 0, head_line(cut),
@@ -609,6 +612,11 @@ def g_tamper(t, tmp, st):
     a.conn.execute("UPDATE ledger SET amount = ? WHERE seq = 2", (2 * old,))
     a.conn.execute("UPDATE postings SET debit = debit * 2, "
                    "credit = credit * 2 WHERE seq = 2")
+    # And the fact the postings derive from, or verify sees the postings
+    # disagree with it.
+    a.conn.execute("UPDATE facts SET amount = amount * 2 WHERE "
+                   "payment_ref = (SELECT payment_ref FROM ledger "
+                   "WHERE seq = 2)")
     a.rechain()
     a.rebuild_tree()
     a.close()
@@ -660,6 +668,74 @@ def g_books(t, tmp, st):
                 "make the balance %d, its postings %d (debit minus credit): "
                 "a fact or a posting was altered\n" %
                 (path, seq, ref, acct, facts, postings))
+
+    # A fact edited, no entry after it: the postings no longer follow.
+    lone = fresh("fact-lone")
+    a = Attacker(lone)
+    a.conn.execute("UPDATE facts SET amount = 20000 WHERE "
+                   "payment_ref = 'pay_a2'")
+    a.close()
+    t.run(cli("verify", "--db", lone), 1,
+          pb_line(lone, 2, "pay_a2", "provider_balance", 20000, 1002),
+          "books: capture pay_a2's fact edited (1002 -> 20000), triggers "
+          "restored -> exit 1 naming the payment, account and amounts",
+          err="")
+
+    # The review's attack: the same edit, then the daemon derives a new,
+    # correctly chained entry from the edited fact.
+    att = fresh("fact-daemon")
+    a = Attacker(att)
+    a.conn.execute("UPDATE facts SET amount = 20000 WHERE "
+                   "payment_ref = 'pay_a2'")
+    a.close()
+    conf = hl.write_config(tmp, [hl.Endpoint("shop", "standard-webhooks",
+                                             [sec])], name="books.conf",
+                           database="fact-daemon.db")
+    d = hl.Daemon(conf)
+    d.start()
+    try:
+        body = hl.body_bytes(hl.neutral_event("payment.refunded", {
+            "payment_id": "pay_a2", "refund_id": "rfd_9", "amount": 100,
+            "currency": "USD"}))
+        r = d.post("/webhooks/shop", body,
+                   hl.stdwh_headers(sec, "msg_books1", hl.now(), body))
+    finally:
+        rc = d.stop()
+    posts = hl.query(att, "SELECT account, debit, credit FROM postings "
+                     "WHERE seq = 7 ORDER BY n")
+    t.ok(r.status == 200 and rc == 0 and
+         sorted(posts) == [("provider_balance", 18898, 0),
+                           ("refunds", 100, 0), ("sales", 0, 18998)],
+         "books: on the edited copy the daemon posts entry 7 from the "
+         "edited fact (18998 of sales from nothing)",
+         [repr(r), "exit %r" % rc, repr(posts)])
+    t.run(cli("verify", "--db", att), 1,
+          pb_line(att, 2, "pay_a2", "provider_balance", 20000, 1002),
+          "books: ... and verify still names the payment whose entry 2 no "
+          "longer follows from its facts (exit 1)", err="")
+
+    # The verdict (from the expectations at capture time) picks sales or
+    # suspense: editing it is caught the same way.
+    vd = fresh("verdict")
+    a = Attacker(vd)
+    a.conn.execute("UPDATE facts SET verdict = 'amount_mismatch' WHERE "
+                   "payment_ref = 'pay_a3'")
+    a.close()
+    t.run(cli("verify", "--db", vd), 1,
+          pb_line(vd, 3, "pay_a3", "sales", 0, -1003),
+          "books: a capture's verdict edited (paid -> amount_mismatch) -> "
+          "exit 1", err="")
+
+    # A fact deleted: its entry has nothing to derive from.
+    gone = fresh("fact-gone")
+    a = Attacker(gone)
+    a.conn.execute("DELETE FROM facts WHERE payment_ref = 'pay_a4'")
+    a.close()
+    t.run(cli("verify", "--db", gone), 1, "TAMPERED: %s: entry 4: payment "
+          "acme/pay_a4: no released fact of this payment is its event's: a "
+          "fact was altered, deleted or refused afterwards\n" % gone,
+          "books: a capture's fact deleted -> exit 1 naming its entry",
+          err="")
 
     # The schema: exactly its triggers, tables and views.
     def schema_case(name, sql, line, desc):
