@@ -857,6 +857,23 @@ def g_proofs(t, tmp, st):
     check(m, "check-proof: the proof under the fork's checkpoint -> exit 1",
           "the audit path does not lead to the checkpoint's root")
 
+    # An inner node of the stored tree, off its right edge: verify checks
+    # only the right edge, so prove must check its own proof.
+    inner = os.path.join(tmp, "inner-node.db")
+    hl.backup_copy(db, inner)
+    a = Attacker(inner)
+    a.conn.execute("UPDATE merkle_nodes SET hash = ? WHERE level = 1 AND "
+                   "idx = 0", (sha(b"not the node"),))
+    a.close()
+    t.run(cli("verify", "--db", inner), 0, head_line(inner),
+          "prove: an inner Merkle node off the right edge corrupted: "
+          "verify passes (it checks the right edge)", err="")
+    t.run(cli("prove", "--db", inner, "--seq", "3", "--checkpoint", cp5), 1,
+          "", "prove: ... but prove checks its proof: exit 1, no proof "
+          "printed", err="hookledger: TAMPERED: the stored Merkle tree is "
+          "damaged: the audit path of entry 3 does not lead to the "
+          "checkpoint's root; no proof printed\n")
+
 
 # ---------------------------------------------------------------- 6 consistency
 
