@@ -762,6 +762,18 @@ def g_books(t, tmp, st):
                 "schema was altered",
                 "schema: the facts' append-only trigger dropped -> exit 1")
 
+    # The empty file: not a ledger, unless a checkpoint says it had one.
+    empty = write(os.path.join(tmp, "empty.db"), "")
+    t.run(cli("verify", "--db", empty), 2, "",
+          "empty file: verify -> exit 2, not a ledger",
+          err="hookledger verify: %s: the file is empty: not a ledger\n" %
+          empty)
+    t.run(cli("verify", "--db", empty, "--checkpoint", cps[5], "--pubkey",
+              pub), 1, "TAMPERED: %s: the file is empty, but checkpoint %s "
+          "has 5 entries: the ledger was cut short\n" % (empty, cps[5]),
+          "empty file: verify with a checkpoint -> exit 1, cut short",
+          err="")
+
 
 # ---------------------------------------------------------------- 5 proofs
 
