@@ -674,6 +674,115 @@ struct vb_payment {
 	size_t		 ne;
 };
 
+/* The events an exception refused (posted = 0): they post nothing, and
+ * their facts do not count. Sorted by (endpoint, event_id). */
+#define VB_REFUSED_MAX	(1 << 24)
+
+struct vb_refused {
+	char	**key;		/* "endpoint\0event_id", malloc'd */
+	size_t	  n;
+};
+
+static int
+vb_refused_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	int c = strcmp(x, y);
+
+	return c != 0 ? c : strcmp(x + strlen(x) + 1, y + strlen(y) + 1);
+}
+
+static void
+vb_refused_free(struct vb_refused *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		free(rs->key[i]);
+	free(rs->key);
+	rs->key = NULL;
+	rs->n = 0;
+}
+
+static char *
+vb_refused_key(const char *ep, const char *id)
+{
+	size_t	 a = strlen(ep), b = strlen(id);
+	char	*k = malloc(a + b + 2);
+
+	if (k != NULL) {
+		memcpy(k, ep, a + 1);
+		memcpy(k + a + 1, id, b + 1);
+	}
+	return k;
+}
+
+/* Load every refused event, once; VERIFY_ERROR when it cannot. */
+static enum verify_result
+vb_refused_load(sqlite3 *db, struct vb_refused *rs, struct verify_report *out)
+{
+	sqlite3_stmt	*st;
+	size_t		 cap = 0;
+	char		**grown;
+	const char	*ep, *id;
+	int		 rc;
+
+	memset(rs, 0, sizeof(*rs));
+	if (sqlite3_prepare_v2(db, "SELECT endpoint, event_id FROM exceptions"
+	    " WHERE posted = 0", -1, &st, NULL) != SQLITE_OK)
+		return io_error(out, db, "cannot read the exceptions");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ep = text(st, 0);
+		id = text(st, 1);
+		if (ep == NULL || id == NULL)
+			continue;	/* matches no fact's event */
+		if (rs->n == VB_REFUSED_MAX)
+			break;
+		if (rs->n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			if ((grown = realloc(rs->key, cap * sizeof(*grown))) ==
+			    NULL)
+				break;
+			rs->key = grown;
+		}
+		if ((rs->key[rs->n] = vb_refused_key(ep, id)) == NULL)
+			break;
+		rs->n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		vb_refused_free(rs);
+		snprintf(out->problem, sizeof(out->problem), "cannot load the "
+		    "refused events (more than %d, or out of memory)",
+		    VB_REFUSED_MAX);
+		return VERIFY_ERROR;
+	}
+	if (rs->n > 0)
+		qsort(rs->key, rs->n, sizeof(rs->key[0]), vb_refused_cmp);
+	return VERIFY_OK;
+}
+
+static int
+vb_refused_has(const struct vb_refused *rs, const char *ep, const char *id)
+{
+	size_t	 lo = 0, hi = rs->n, mid;
+	int	 c;
+
+	while (lo < hi) {	/* at most log2(VB_REFUSED_MAX) + 1 rounds */
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(ep, rs->key[mid]);
+		if (c == 0)
+			c = strcmp(id, rs->key[mid] + strlen(rs->key[mid]) + 1);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
 static int
 vb_status(const char *s, enum event_status *out)
 {
@@ -699,21 +808,23 @@ vb_keycmp(const char *t1, const char *r1, const char *t2, const char *r2)
 }
 
 /* Read the current row of the facts query into the payment; 1 if the
- * fact counts, 0 if an exception refused it, -1 if it is malformed. */
+ * fact counts, 0 if an exception refused its event (rs), -1 if it is
+ * malformed. */
 static int
-vb_fact_read(sqlite3_stmt *st, struct vb_payment *pay)
+vb_fact_read(sqlite3_stmt *st, const struct vb_refused *rs,
+    struct vb_payment *pay)
 {
 	struct vb_fact	*x;
 	const char	*ep, *id, *kind, *obj, *cur, *status, *verdict;
 	int		 k;
 
-	if (sqlite3_column_int(st, 14) != 0)
+	ep = text(st, 2);
+	id = text(st, 3);
+	if (ep != NULL && id != NULL && vb_refused_has(rs, ep, id))
 		return 0;
 	if (pay->nf == BOOKS_FACTS_MAX)
 		return -1;
 	x = &pay->f[pay->nf];
-	ep = text(st, 2);
-	id = text(st, 3);
 	kind = text(st, 4);
 	obj = text(st, 5);
 	cur = text(st, 7);
@@ -903,17 +1014,18 @@ check_books(sqlite3 *db, struct verify_report *out)
 {
 	sqlite3_stmt		*fs = NULL, *ps = NULL;
 	struct vb_payment	*pay = NULL;
+	struct vb_refused	 rs;
 	enum verify_result	 r = VERIFY_OK;
 	int			 frc, prc, c;
 	const char		*ft, *fr, *pt, *pr;
 
 	if (scalar(db, "PRAGMA user_version") < 2)
 		return VERIFY_OK;	/* no facts before schema 2 */
+	if ((r = vb_refused_load(db, &rs, out)) != VERIFY_OK)
+		return r;
 	if (sqlite3_prepare_v2(db, "SELECT f.tenant, f.arrival, f.endpoint,"
 	    " f.event_id, f.kind, f.object_id, f.amount, f.currency, f.status,"
-	    " f.cumulative, f.fee, f.occurred_at, f.verdict, f.payment_ref,"
-	    " EXISTS (SELECT 1 FROM exceptions x WHERE x.endpoint = f.endpoint"
-	    " AND x.event_id = f.event_id AND x.posted = 0)"
+	    " f.cumulative, f.fee, f.occurred_at, f.verdict, f.payment_ref"
 	    " FROM facts f ORDER BY f.tenant, f.payment_ref, f.arrival", -1,
 	    &fs, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT l.tenant, l.payment_ref, l.seq,"
@@ -950,7 +1062,7 @@ check_books(sqlite3 *db, struct verify_report *out)
 		while (c <= 0 && frc == SQLITE_ROW &&
 		    (ft = text(fs, 0)) != NULL && (fr = text(fs, 13)) != NULL &&
 		    strcmp(ft, pay->tenant) == 0 && strcmp(fr, pay->ref) == 0) {
-			if (vb_fact_read(fs, pay) == -1) {
+			if (vb_fact_read(fs, &rs, pay) == -1) {
 				r = bad(out, 0, "payment %s/%s: a fact is "
 				    "malformed, or there are more than %d",
 				    pay->tenant, pay->ref, BOOKS_FACTS_MAX);
@@ -977,6 +1089,7 @@ check_books(sqlite3 *db, struct verify_report *out)
 		r = io_error(out, db, "cannot read the facts and postings");
 fail:
 	free(pay);
+	vb_refused_free(&rs);
 	sqlite3_finalize(fs);
 	sqlite3_finalize(ps);
 	return r;
