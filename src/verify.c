@@ -971,7 +971,8 @@ vb_replay(struct vb_payment *pay, struct verify_report *out)
 		if (br != BOOKS_OK)
 			return bad(out, last, "payment %s/%s: its facts, up to "
 			    "the one of event %s, break a rule (%s), yet none "
-			    "was refused: a fact was altered", pay->tenant,
+			    "was refused: a fact was altered or an exception "
+			    "deleted", pay->tenant,
 			    pay->ref, x->event_id, books_result_code(br));
 		for (j = 0; j < pay->ne; j++)
 			if (strcmp(pay->e[j].event_id, x->event_id) == 0 &&

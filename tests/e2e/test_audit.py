@@ -737,6 +737,37 @@ def g_books(t, tmp, st):
           "books: a capture's fact deleted -> exit 1 naming its entry",
           err="")
 
+    # A refused event: its fact does not count while its exception
+    # stands; without the exception the facts break a rule.
+    rf = fresh("refused")
+    conf = hl.write_config(tmp, [hl.Endpoint("shop", "standard-webhooks",
+                                             [sec])], name="refused.conf",
+                           database="refused.db")
+    d = hl.Daemon(conf)
+    d.start()
+    try:
+        body = hl.body_bytes(hl.neutral_event("payment.refunded", {
+            "payment_id": "pay_a1", "refund_id": "rfd_big", "amount": 5000,
+            "currency": "USD"}))
+        r = d.post("/webhooks/shop", body,
+                   hl.stdwh_headers(sec, "msg_refused1", hl.now(), body))
+    finally:
+        rc = d.stop()
+    t.ok(r.status == 200 and rc == 0 and
+         hl.count(rf, "exceptions") == 1 and hl.count(rf, "ledger") == 6,
+         "books: a refund larger than its capture is refused (an "
+         "exception, no entry)", [repr(r), "exit %r" % rc])
+    t.run(cli("verify", "--db", rf), 0, head_line(rf),
+          "books: ... and the refused fact does not count: exit 0", err="")
+    a = Attacker(rf)
+    a.conn.execute("DELETE FROM exceptions")
+    a.close()
+    t.run(cli("verify", "--db", rf), 1, "TAMPERED: %s: entry 1: payment "
+          "acme/pay_a1: its facts, up to the one of event msg_refused1, "
+          "break a rule (exceeds_captured_amount), yet none was refused: a "
+          "fact was altered or an exception deleted\n" % rf,
+          "books: the refusing exception deleted -> exit 1", err="")
+
     # The schema: exactly its triggers, tables and views.
     def schema_case(name, sql, line, desc):
         path = fresh(name)
