@@ -30,8 +30,10 @@ static const struct cli_command commands[] = {
 	    "[--pubkey FILE]",
 	  "check every hash, the chain, the postings and the Merkle tree",
 	  "Recompute every entry's hash, the chain, the postings and the Merkle\n"
-	  "tree, read-only. With checkpoints, also prove that the ledger\n"
-	  "extends each.\n\n"
+	  "tree, read-only, and that every payment's postings are what its\n"
+	  "facts make them. With checkpoints, also prove that the ledger\n"
+	  "extends each. A zero-byte file is not a ledger (exit 2), but with\n"
+	  "a checkpoint it is a ledger cut short (exit 1).\n\n"
 	  DB_OPTS
 	  "  --checkpoint FILE  a signed checkpoint (up to 16); needs --pubkey\n"
 	  "  --pubkey FILE    the checkpoint signer's public key\n",

@@ -209,6 +209,47 @@ verify_progress(void *cls, int64_t done, int64_t total)
 	    done, total, total > 0 ? (int)(100 * done / total) : 100);
 }
 
+/* 1 when path is a zero-byte regular file with no write-ahead log
+ * holding its pages. */
+static int
+empty_file(const char *path)
+{
+	struct stat	 st;
+	char		 wal[4096];
+
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size != 0)
+		return 0;
+	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal))
+		return 0;
+	return stat(wal, &st) == -1 || st.st_size == 0;
+}
+
+/* A zero-byte file is not a ledger (2), unless a signed checkpoint says
+ * the ledger had entries: then it was cut to nothing (1). Frees path. */
+static int
+verify_empty(const struct opts *o, char *path)
+{
+	struct verify_opts	 vo;
+	int			 rc;
+
+	if (o->ncheckpoints == 0) {
+		fprintf(stderr, "hookledger verify: %s: the file is empty: not "
+		    "a ledger\n", path);
+		free(path);
+		return EXIT_USAGE;
+	}
+	if ((rc = cli_verify_opts(o, &vo)) < 0) {
+		free(path);
+		return rc == -2 ? EXIT_TAMPERED : EXIT_USAGE;
+	}
+	printf("TAMPERED: %s: the file is empty, but checkpoint %s has %"
+	    PRIu64 " entries: the ledger was cut short\n", path,
+	    vo.checkpoints[0].label, vo.checkpoints[0].size);
+	cli_verify_opts_free(&vo);
+	free(path);
+	return EXIT_TAMPERED;
+}
+
 static int
 cmd_verify(const struct opts *o)
 {
@@ -222,6 +263,8 @@ cmd_verify(const struct opts *o)
 
 	if ((path = database_path(o)) == NULL)
 		return EXIT_USAGE;
+	if (empty_file(path))
+		return verify_empty(o, path);
 	if ((lg = ledger_open(path, LEDGER_READ_ONLY, err, sizeof(err))) ==
 	    NULL) {
 		if (verify_open_failure(path, &rep) == VERIFY_TAMPERED) {

@@ -241,6 +241,7 @@ proof_inclusion(struct ledger *lg, int64_t seq, const struct note_checkpoint *cp
     const char *cp_text, char *err, size_t errlen)
 {
 	unsigned char	 path[MERKLE_MAX_DEPTH][MERKLE_HASH_LEN], h[32];
+	unsigned char	 leaf[32];
 	char		 hex[65];
 	json_t		*entry, *o, *arr;
 	size_t		 n, i;
@@ -259,6 +260,17 @@ proof_inclusion(struct ledger *lg, int64_t seq, const struct note_checkpoint *cp
 	    path, &n) == -1) {
 		if (*err == '\0')
 			errf(err, errlen, "cannot build the proof");
+		json_decref(entry);
+		return NULL;
+	}
+	/* The stored tree is a cache that verify checks only along its
+	 * right edge: never hand out a proof that does not check. */
+	if (merkle_leaf(h, 32, leaf) == -1 ||
+	    !merkle_inclusion_verify((uint64_t)seq - 1, cp->size, leaf, path, n,
+	    cp->root)) {
+		errf(err, errlen, "TAMPERED: the stored Merkle tree is damaged: "
+		    "the audit path of entry %" PRId64 " does not lead to the "
+		    "checkpoint's root; no proof printed", seq);
 		json_decref(entry);
 		return NULL;
 	}

@@ -3,7 +3,7 @@
  *
  * The order of checks matters for the report: the chain is walked first,
  * so that an edit, a deleted row or a swap is named by the first entry it
- * breaks, before any coarser check (receipts, triggers) speaks.
+ * breaks, before any coarser check (receipts, schema, books) speaks.
  */
 #include "verify.h"
 
@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "books.h"
 #include "currency.h"
 #include "entry.h"
 #include "event.h"
+#include "schema_sql.h"
 
 static enum verify_result
 bad(struct verify_report *out, int64_t seq, const char *fmt, ...)
@@ -475,54 +477,623 @@ check_receipts(sqlite3 *db, struct verify_report *out)
 	return VERIFY_OK;
 }
 
-static enum verify_result
-check_triggers(sqlite3 *db, struct verify_report *out)
+/* The names of the objects of one type ("TABLE", "TRIGGER", "VIEW") that
+ * schema file sql creates: each at the start of a line, "CREATE TYPE name".
+ * Calls fn(cls, name) for each; stops early when fn returns nonzero. */
+static int
+schema_names(const char *sql, const char *type,
+    int (*fn)(void *, const char *), void *cls)
 {
-	static const struct { const char *name; int since; } names[] = {
-	    { "receipts_no_replace", 1 }, { "receipts_no_update", 1 },
-	    { "receipts_no_delete", 1 }, { "ledger_append_only", 1 },
-	    { "ledger_no_update", 1 }, { "ledger_no_delete", 1 },
-	    { "postings_no_update", 2 }, { "postings_no_delete", 2 },
-	    { "postings_no_replace", 2 }, { "merkle_no_update", 4 },
-	    { "merkle_no_delete", 4 } };
-	int			 version = (int)scalar(db,
-				    "PRAGMA user_version");
+	char		 head[32], name[64];
+	const char	*p = sql;
+	size_t		 n;
+	int		 rc;
+
+	snprintf(head, sizeof(head), "CREATE %s ", type);
+	while ((p = strstr(p, head)) != NULL) {
+		if (p != sql && p[-1] != '\n') {
+			p++;
+			continue;
+		}
+		p += strlen(head);
+		for (n = 0; n + 1 < sizeof(name) && (p[n] == '_' ||
+		    (p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9'));
+		    n++)
+			name[n] = p[n];
+		name[n] = '\0';
+		if ((rc = fn(cls, name)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct schema_probe {
+	const char	*want;		/* the name looked for */
+	int		 found;
+};
+
+static int
+probe_name(void *cls, const char *name)
+{
+	struct schema_probe *pr = cls;
+
+	if (strcmp(name, pr->want) == 0)
+		pr->found = 1;
+	return pr->found;
+}
+
+/* 1 when schema files 1 to version create an object of type named name. */
+static int
+schema_has(int version, const char *type, const char *name)
+{
+	struct schema_probe	 pr = { name, 0 };
+	int			 v;
+
+	for (v = 1; v <= version && v <= (int)(sizeof(schema_sql) /
+	    sizeof(schema_sql[0])); v++)
+		if (schema_names(schema_sql[v - 1], type, probe_name, &pr))
+			return 1;
+	return 0;
+}
+
+struct trigger_walk {
 	sqlite3_stmt		*st;
+	sqlite3			*db;
+	struct verify_report	*out;
+	enum verify_result	 r;
+};
+
+/* One trigger of the schema: present, and exactly as schema/ defines it. */
+static int
+trigger_present(void *cls, const char *name)
+{
+	struct trigger_walk	*w = cls;
 	const unsigned char	*sql;
 	char			 want[1024];
-	size_t			 i;
 	int			 rc, same;
 
+	if (ledger_trigger_sql(name, want, sizeof(want)) == -1)
+		abort();	/* schema_sql.h and ledger.c disagree */
+	sqlite3_bind_text(w->st, 1, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(w->st);
+	sql = rc == SQLITE_ROW ? sqlite3_column_text(w->st, 0) : NULL;
+	same = sql != NULL && strcmp((const char *)sql, want) == 0;
+	sqlite3_reset(w->st);
+	if (rc == SQLITE_DONE)
+		w->r = bad(w->out, 0, "the append-only trigger %s is missing: "
+		    "the schema was altered", name);
+	else if (rc != SQLITE_ROW)
+		w->r = io_error(w->out, w->db, "cannot read the schema");
+	else if (!same)
+		w->r = bad(w->out, 0, "the append-only trigger %s was replaced: "
+		    "the schema was altered", name);
+	return w->r != VERIFY_OK;
+}
+
+/* The schema's objects are exactly those of schema/ up to the file's
+ * version: every trigger there, each with its exact definition, and no
+ * table, view or trigger that schema/ does not create (an extra trigger
+ * could make inserts vanish: RAISE(IGNORE)). SQLite's own tables are
+ * allowed; indexes are not checked. */
+static enum verify_result
+check_schema(sqlite3 *db, struct verify_report *out)
+{
+	int			 version = (int)scalar(db,
+				    "PRAGMA user_version");
+	struct trigger_walk	 w;
+	sqlite3_stmt		*st;
+	const char		*type, *name;
+	int			 v, rc, known;
+
+	memset(&w, 0, sizeof(w));
+	w.db = db;
+	w.out = out;
 	if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE"
-	    " type = 'trigger' AND name = ?1", -1, &st, NULL) != SQLITE_OK)
+	    " type = 'trigger' AND name = ?1", -1, &w.st, NULL) != SQLITE_OK)
 		return io_error(out, db, "cannot read the schema");
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (version < names[i].since)
-			continue;
-		if (ledger_trigger_sql(names[i].name, want, sizeof(want)) == -1)
-			abort();	/* the list above and schema/ disagree */
-		sqlite3_bind_text(st, 1, names[i].name, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sql = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-		same = sql != NULL && strcmp((const char *)sql, want) == 0;
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE) {
+	for (v = 1; v <= version && v <= (int)(sizeof(schema_sql) /
+	    sizeof(schema_sql[0])) && w.r == VERIFY_OK; v++)
+		schema_names(schema_sql[v - 1], "TRIGGER", trigger_present, &w);
+	sqlite3_finalize(w.st);
+	if (w.r != VERIFY_OK)
+		return w.r;
+
+	if (sqlite3_prepare_v2(db, "SELECT type, name FROM sqlite_schema"
+	    " WHERE type IN ('table', 'view', 'trigger') ORDER BY type, name",
+	    -1, &st, NULL) != SQLITE_OK)
+		return io_error(out, db, "cannot read the schema");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		type = (const char *)sqlite3_column_text(st, 0);
+		name = text(st, 1);
+		if (type == NULL || name == NULL)
+			known = 0;
+		else if (strcmp(type, "table") == 0)
+			known = schema_has(version, "TABLE", name) ||
+			    strcmp(name, "sqlite_sequence") == 0 ||
+			    strcmp(name, "sqlite_stat1") == 0 ||
+			    strcmp(name, "sqlite_stat4") == 0;
+		else if (strcmp(type, "trigger") == 0)
+			known = schema_has(version, "TRIGGER", name);
+		else
+			known = schema_has(version, "VIEW", name);
+		if (!known) {
+			enum verify_result r = bad(out, 0, "the %s %.64s is not "
+			    "in the schema: the schema was altered",
+			    type != NULL ? type : "object",
+			    name != NULL ? name : "(unreadable)");
+
 			sqlite3_finalize(st);
-			return bad(out, 0, "the append-only trigger %s is "
-			    "missing: the schema was altered", names[i].name);
-		}
-		if (rc != SQLITE_ROW) {
-			sqlite3_finalize(st);
-			return io_error(out, db, "cannot read the schema");
-		}
-		if (!same) {
-			sqlite3_finalize(st);
-			return bad(out, 0, "the append-only trigger %s was "
-			    "replaced: the schema was altered", names[i].name);
+			return r;
 		}
 	}
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return io_error(out, db, "cannot read the schema");
 	return VERIFY_OK;
+}
+
+/*
+ * The books check: every payment's postings are what its facts make them.
+ *
+ * hookledgerd posts, for each fact it releases, the payment's new target
+ * (books_target() over the facts released so far) minus what is already
+ * posted. Replaying that, payment by payment, catches a fact altered
+ * after its entries were written, even when a later entry was computed
+ * from the altered fact: the entries before it no longer follow.
+ */
+
+/* One fact as books reads it, with what ties it to its entry. */
+struct vb_fact {
+	struct books_fact	 b;
+	char			 endpoint[ENTRY_TEXT_MAX + 1];
+	char			 event_id[ENTRY_TEXT_MAX + 1];
+	char			 object_id[ENTRY_TEXT_MAX + 1];
+	char			 currency[4];
+	int64_t			 arrival;
+};
+
+/* One entry of the payment: its event and what its postings add. */
+struct vb_entry {
+	int64_t		 seq;
+	char		 endpoint[ENTRY_TEXT_MAX + 1];
+	char		 event_id[ENTRY_TEXT_MAX + 1];
+	char		 currency[4];
+	int64_t		 delta[BOOKS_NACCOUNTS];
+	int		 used;
+};
+
+/* One payment: its facts that count (not refused as exceptions) in the
+ * order hookledgerd released them, and its entries in seq order. */
+struct vb_payment {
+	char		 tenant[ENTRY_TEXT_MAX + 1];
+	char		 ref[ENTRY_TEXT_MAX + 1];
+	struct vb_fact	 f[BOOKS_FACTS_MAX];
+	struct books_fact order[BOOKS_FACTS_MAX];
+	size_t		 nf;
+	struct vb_entry	 e[BOOKS_FACTS_MAX];
+	size_t		 ne;
+};
+
+/* The events an exception refused (posted = 0): they post nothing, and
+ * their facts do not count. Sorted by (endpoint, event_id). */
+#define VB_REFUSED_MAX	(1 << 24)
+
+struct vb_refused {
+	char	**key;		/* "endpoint\0event_id", malloc'd */
+	size_t	  n;
+};
+
+static int
+vb_refused_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	int c = strcmp(x, y);
+
+	return c != 0 ? c : strcmp(x + strlen(x) + 1, y + strlen(y) + 1);
+}
+
+static void
+vb_refused_free(struct vb_refused *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		free(rs->key[i]);
+	free(rs->key);
+	rs->key = NULL;
+	rs->n = 0;
+}
+
+static char *
+vb_refused_key(const char *ep, const char *id)
+{
+	size_t	 a = strlen(ep), b = strlen(id);
+	char	*k = malloc(a + b + 2);
+
+	if (k != NULL) {
+		memcpy(k, ep, a + 1);
+		memcpy(k + a + 1, id, b + 1);
+	}
+	return k;
+}
+
+/* Load every refused event, once; VERIFY_ERROR when it cannot. */
+static enum verify_result
+vb_refused_load(sqlite3 *db, struct vb_refused *rs, struct verify_report *out)
+{
+	sqlite3_stmt	*st;
+	size_t		 cap = 0;
+	char		**grown;
+	const char	*ep, *id;
+	int		 rc;
+
+	memset(rs, 0, sizeof(*rs));
+	if (sqlite3_prepare_v2(db, "SELECT endpoint, event_id FROM exceptions"
+	    " WHERE posted = 0", -1, &st, NULL) != SQLITE_OK)
+		return io_error(out, db, "cannot read the exceptions");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ep = text(st, 0);
+		id = text(st, 1);
+		if (ep == NULL || id == NULL)
+			continue;	/* matches no fact's event */
+		if (rs->n == VB_REFUSED_MAX)
+			break;
+		if (rs->n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			if ((grown = realloc(rs->key, cap * sizeof(*grown))) ==
+			    NULL)
+				break;
+			rs->key = grown;
+		}
+		if ((rs->key[rs->n] = vb_refused_key(ep, id)) == NULL)
+			break;
+		rs->n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		vb_refused_free(rs);
+		snprintf(out->problem, sizeof(out->problem), "cannot load the "
+		    "refused events (more than %d, or out of memory)",
+		    VB_REFUSED_MAX);
+		return VERIFY_ERROR;
+	}
+	if (rs->n > 0)
+		qsort(rs->key, rs->n, sizeof(rs->key[0]), vb_refused_cmp);
+	return VERIFY_OK;
+}
+
+static int
+vb_refused_has(const struct vb_refused *rs, const char *ep, const char *id)
+{
+	size_t	 lo = 0, hi = rs->n, mid;
+	int	 c;
+
+	while (lo < hi) {	/* at most log2(VB_REFUSED_MAX) + 1 rounds */
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(ep, rs->key[mid]);
+		if (c == 0)
+			c = strcmp(id, rs->key[mid] + strlen(rs->key[mid]) + 1);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+static int
+vb_status(const char *s, enum event_status *out)
+{
+	static const enum event_status all[] = { EVENT_STATUS_NONE,
+	    EVENT_STATUS_PENDING, EVENT_STATUS_SUCCEEDED, EVENT_STATUS_FAILED };
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(s, event_status_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	return -1;
+}
+
+/* Compare (tenant, ref) keys as SQLite's BINARY collation orders them. */
+static int
+vb_keycmp(const char *t1, const char *r1, const char *t2, const char *r2)
+{
+	int c = strcmp(t1, t2);
+
+	return c != 0 ? c : strcmp(r1, r2);
+}
+
+/* Read the current row of the facts query into the payment; 1 if the
+ * fact counts, 0 if an exception refused its event (rs), -1 if it is
+ * malformed. */
+static int
+vb_fact_read(sqlite3_stmt *st, const struct vb_refused *rs,
+    struct vb_payment *pay)
+{
+	struct vb_fact	*x;
+	const char	*ep, *id, *kind, *obj, *cur, *status, *verdict;
+	int		 k;
+
+	ep = text(st, 2);
+	id = text(st, 3);
+	if (ep != NULL && id != NULL && vb_refused_has(rs, ep, id))
+		return 0;
+	if (pay->nf == BOOKS_FACTS_MAX)
+		return -1;
+	x = &pay->f[pay->nf];
+	kind = text(st, 4);
+	obj = text(st, 5);
+	cur = text(st, 7);
+	status = text(st, 8);
+	verdict = text(st, 12);
+	if (ep == NULL || id == NULL || kind == NULL || obj == NULL ||
+	    cur == NULL || strlen(cur) != 3 || status == NULL ||
+	    verdict == NULL || (k = event_kind_parse(kind)) <= 0 ||
+	    vb_status(status, &x->b.status) == -1 ||
+	    sqlite3_column_type(st, 6) != SQLITE_INTEGER ||
+	    sqlite3_column_type(st, 10) != SQLITE_INTEGER ||
+	    sqlite3_column_type(st, 11) != SQLITE_INTEGER)
+		return -1;
+	snprintf(x->endpoint, sizeof(x->endpoint), "%s", ep);
+	snprintf(x->event_id, sizeof(x->event_id), "%s", id);
+	snprintf(x->object_id, sizeof(x->object_id), "%s", obj);
+	snprintf(x->currency, sizeof(x->currency), "%s", cur);
+	x->arrival = sqlite3_column_int64(st, 1);
+	x->b.kind = (enum event_kind)k;
+	x->b.object_id = x->object_id;
+	x->b.amount = sqlite3_column_int64(st, 6);
+	x->b.currency = x->currency;
+	x->b.cumulative = sqlite3_column_int(st, 9);
+	x->b.fee = sqlite3_column_int64(st, 10);
+	x->b.occurred_at = sqlite3_column_int64(st, 11);
+	x->b.paid = strcmp(verdict, "verified") == 0 ||
+	    strcmp(verdict, "unverified") == 0;
+	pay->nf++;
+	return 1;
+}
+
+/* Read the current row of the postings query into the payment's entry
+ * seq (a new one when seq differs from the last); -1 if malformed. */
+static int
+vb_posting_read(sqlite3_stmt *st, struct vb_payment *pay)
+{
+	struct vb_entry	*e;
+	const char	*ep, *id, *cur, *acct;
+	int64_t		 seq = sqlite3_column_int64(st, 2);
+	size_t		 a;
+
+	if (pay->ne == 0 || pay->e[pay->ne - 1].seq != seq) {
+		if (pay->ne == BOOKS_FACTS_MAX)
+			return -1;
+		e = &pay->e[pay->ne];
+		memset(e, 0, sizeof(*e));
+		ep = text(st, 3);
+		id = text(st, 4);
+		cur = text(st, 5);
+		if (ep == NULL || id == NULL || cur == NULL || strlen(cur) != 3)
+			return -1;
+		e->seq = seq;
+		snprintf(e->endpoint, sizeof(e->endpoint), "%s", ep);
+		snprintf(e->event_id, sizeof(e->event_id), "%s", id);
+		snprintf(e->currency, sizeof(e->currency), "%s", cur);
+		pay->ne++;
+	}
+	e = &pay->e[pay->ne - 1];
+	if ((acct = text(st, 6)) == NULL)
+		return -1;
+	for (a = 0; a < BOOKS_NACCOUNTS; a++)
+		if (strcmp(acct, entry_accounts[a]) == 0)
+			break;
+	if (a == BOOKS_NACCOUNTS)
+		return -1;
+	/* Each bounded by 2^53 - 1 (the chain walk checked), at most 16
+	 * per entry and BOOKS_FACTS_MAX entries: no overflow. */
+	e->delta[a] += sqlite3_column_int64(st, 7) -
+	    sqlite3_column_int64(st, 8);
+	return 0;
+}
+
+static int
+vb_entry_cmp(const void *a, const void *b)
+{
+	const struct vb_entry *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The running postings against the target of the facts released so far;
+ * seq is the entry last posted (0: none yet). */
+static enum verify_result
+vb_compare(const struct vb_payment *pay, const struct books_target *t,
+    const int64_t posted[BOOKS_NACCOUNTS], const char *currency, int64_t seq,
+    struct verify_report *out)
+{
+	size_t a;
+
+	for (a = 0; a < BOOKS_NACCOUNTS; a++)
+		if (t->balance[a] != posted[a])
+			return bad(out, seq, "payment %s/%s: %s %s: its facts "
+			    "make the balance %" PRId64 ", its postings %"
+			    PRId64 " (debit minus credit): a fact or a "
+			    "posting was altered", pay->tenant, pay->ref,
+			    entry_accounts[a], currency, t->balance[a],
+			    posted[a]);
+	return VERIFY_OK;
+}
+
+/* Replay one payment: release its facts in hookledgerd's order, and
+ * check after each that the postings so far equal the target. */
+static enum verify_result
+vb_replay(struct vb_payment *pay, struct verify_report *out)
+{
+	struct books_target	 t;
+	enum books_result	 br;
+	int64_t			 posted[BOOKS_NACCOUNTS];
+	int64_t			 last = 0;
+	const char		*currency = pay->nf > 0 ? pay->f[0].currency :
+				    pay->ne > 0 ? pay->e[0].currency : "?";
+	size_t			 i, j, n = 0, cap = pay->nf, no = 0;
+	enum verify_result	 r;
+
+	memset(posted, 0, sizeof(posted));
+	qsort(pay->e, pay->ne, sizeof(pay->e[0]), vb_entry_cmp);
+	/* The release order: a payout, or a fact after the first capture,
+	 * is released when it arrives; facts before the first capture wait
+	 * for it, and it releases them, oldest first, after itself. Without
+	 * a capture or a payout nothing is released: nothing posts. */
+	for (i = 0; i < pay->nf && cap == pay->nf; i++)
+		if (pay->f[i].b.kind == EVENT_CAPTURE)
+			cap = i;
+	for (i = 0; i < pay->nf; i++)
+		if (pay->f[i].b.kind == EVENT_PAYOUT)
+			break;
+	n = cap == pay->nf && i == pay->nf ? 0 : pay->nf;
+	for (i = 0; i < n; i++) {
+		size_t			 k;
+		const struct vb_fact	*x;
+
+		/* the i-th fact released */
+		if (cap == pay->nf)
+			k = i;
+		else if (i == 0)
+			k = cap;
+		else if (i <= cap)
+			k = i - 1;
+		else
+			k = i;
+		x = &pay->f[k];
+		pay->order[no++] = x->b;
+		br = books_target(pay->order, no, &t);
+		if (br != BOOKS_OK)
+			return bad(out, last, "payment %s/%s: its facts, up to "
+			    "the one of event %s, break a rule (%s), yet none "
+			    "was refused: a fact was altered or an exception "
+			    "deleted", pay->tenant,
+			    pay->ref, x->event_id, books_result_code(br));
+		for (j = 0; j < pay->ne; j++)
+			if (strcmp(pay->e[j].event_id, x->event_id) == 0 &&
+			    strcmp(pay->e[j].endpoint, x->endpoint) == 0)
+				break;
+		if (j < pay->ne) {
+			if (pay->e[j].seq < last)
+				return bad(out, pay->e[j].seq, "payment %s/%s: "
+				    "posted out of the order its facts were "
+				    "released in: a fact was altered",
+				    pay->tenant, pay->ref);
+			if (strcmp(pay->e[j].currency, x->currency) != 0)
+				return bad(out, pay->e[j].seq, "payment %s/%s: "
+				    "the entry is in %s, its fact in %s: a fact "
+				    "was altered", pay->tenant, pay->ref,
+				    pay->e[j].currency, x->currency);
+			for (k = 0; k < BOOKS_NACCOUNTS; k++)
+				posted[k] += pay->e[j].delta[k];
+			pay->e[j].used = 1;
+			last = pay->e[j].seq;
+		}
+		if ((r = vb_compare(pay, &t, posted, currency, last, out)) !=
+		    VERIFY_OK)
+			return r;
+	}
+	for (j = 0; j < pay->ne; j++)
+		if (!pay->e[j].used)
+			return bad(out, pay->e[j].seq, "payment %s/%s: no "
+			    "released fact of this payment is its event's: a "
+			    "fact was altered, deleted or refused afterwards",
+			    pay->tenant, pay->ref);
+	return VERIFY_OK;
+}
+
+/* Every payment's facts against its postings: one pass over the facts
+ * in (tenant, payment, arrival) order beside one pass over the postings
+ * in (tenant, payment) order, both along an index. */
+static enum verify_result
+check_books(sqlite3 *db, struct verify_report *out)
+{
+	sqlite3_stmt		*fs = NULL, *ps = NULL;
+	struct vb_payment	*pay = NULL;
+	struct vb_refused	 rs;
+	enum verify_result	 r = VERIFY_OK;
+	int			 frc, prc, c;
+	const char		*ft, *fr, *pt, *pr;
+
+	if (scalar(db, "PRAGMA user_version") < 2)
+		return VERIFY_OK;	/* no facts before schema 2 */
+	if ((r = vb_refused_load(db, &rs, out)) != VERIFY_OK)
+		return r;
+	if (sqlite3_prepare_v2(db, "SELECT f.tenant, f.arrival, f.endpoint,"
+	    " f.event_id, f.kind, f.object_id, f.amount, f.currency, f.status,"
+	    " f.cumulative, f.fee, f.occurred_at, f.verdict, f.payment_ref"
+	    " FROM facts f ORDER BY f.tenant, f.payment_ref, f.arrival", -1,
+	    &fs, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT l.tenant, l.payment_ref, l.seq,"
+	    " l.endpoint, l.event_id, l.currency, p.account, p.debit, p.credit"
+	    " FROM ledger l JOIN postings p ON p.seq = l.seq"
+	    " ORDER BY l.tenant, l.payment_ref, l.kind, l.seq", -1, &ps,
+	    NULL) != SQLITE_OK) {
+		r = io_error(out, db, "cannot read the facts");
+		goto fail;
+	}
+	if ((pay = malloc(sizeof(*pay))) == NULL) {
+		snprintf(out->problem, sizeof(out->problem), "out of memory");
+		r = VERIFY_ERROR;
+		goto fail;
+	}
+	frc = sqlite3_step(fs);
+	prc = sqlite3_step(ps);
+	/* Each round consumes at least one row: bounded by the rows. */
+	while (frc == SQLITE_ROW || prc == SQLITE_ROW) {
+		ft = frc == SQLITE_ROW ? text(fs, 0) : NULL;
+		fr = frc == SQLITE_ROW ? text(fs, 13) : NULL;
+		pt = prc == SQLITE_ROW ? text(ps, 0) : NULL;
+		pr = prc == SQLITE_ROW ? text(ps, 1) : NULL;
+		if ((frc == SQLITE_ROW && (ft == NULL || fr == NULL)) ||
+		    (prc == SQLITE_ROW && (pt == NULL || pr == NULL))) {
+			r = bad(out, 0, "a fact or an entry names its payment "
+			    "in a malformed way");
+			goto fail;
+		}
+		c = ft == NULL ? 1 : pt == NULL ? -1 : vb_keycmp(ft, fr, pt, pr);
+		pay->nf = pay->ne = 0;
+		snprintf(pay->tenant, sizeof(pay->tenant), "%s", c <= 0 ? ft : pt);
+		snprintf(pay->ref, sizeof(pay->ref), "%s", c <= 0 ? fr : pr);
+		while (c <= 0 && frc == SQLITE_ROW &&
+		    (ft = text(fs, 0)) != NULL && (fr = text(fs, 13)) != NULL &&
+		    strcmp(ft, pay->tenant) == 0 && strcmp(fr, pay->ref) == 0) {
+			if (vb_fact_read(fs, &rs, pay) == -1) {
+				r = bad(out, 0, "payment %s/%s: a fact is "
+				    "malformed, or there are more than %d",
+				    pay->tenant, pay->ref, BOOKS_FACTS_MAX);
+				goto fail;
+			}
+			frc = sqlite3_step(fs);
+		}
+		while (c >= 0 && prc == SQLITE_ROW &&
+		    (pt = text(ps, 0)) != NULL && (pr = text(ps, 1)) != NULL &&
+		    strcmp(pt, pay->tenant) == 0 && strcmp(pr, pay->ref) == 0) {
+			if (vb_posting_read(ps, pay) == -1) {
+				r = bad(out, sqlite3_column_int64(ps, 2),
+				    "payment %s/%s: an entry is malformed, or "
+				    "the payment has more than %d", pay->tenant,
+				    pay->ref, BOOKS_FACTS_MAX);
+				goto fail;
+			}
+			prc = sqlite3_step(ps);
+		}
+		if ((r = vb_replay(pay, out)) != VERIFY_OK)
+			goto fail;
+	}
+	if (frc != SQLITE_DONE || prc != SQLITE_DONE)
+		r = io_error(out, db, "cannot read the facts and postings");
+fail:
+	free(pay);
+	vb_refused_free(&rs);
+	sqlite3_finalize(fs);
+	sqlite3_finalize(ps);
+	return r;
 }
 
 /* Every table of the schema is there: a dropped table is tampering,
@@ -610,8 +1181,9 @@ verify_ledger_with(struct ledger *lg, const struct verify_opts *o,
 	if ((r = quick_check(db, out)) == VERIFY_OK &&
 	    (r = check_tables(db, out)) == VERIFY_OK &&
 	    (r = walk_chain(db, o, out)) == VERIFY_OK &&
-	    (r = check_receipts(db, out)) == VERIFY_OK)
-		r = check_triggers(db, out);
+	    (r = check_receipts(db, out)) == VERIFY_OK &&
+	    (r = check_schema(db, out)) == VERIFY_OK)
+		r = check_books(db, out);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return r;
 }

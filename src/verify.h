@@ -47,8 +47,11 @@ struct verify_report {
 /* Check, in order: the file's integrity (quick_check), every entry's
  * fields, seq continuity from 1, each prev_hash against the previous
  * entry's hash, each hash against its recomputation, the receipts'
- * agreement with the entries, and the append-only triggers. Stops at the
- * first fault. lg may be read-only. Not thread-safe for one lg. */
+ * agreement with the entries, the schema's objects (exactly schema/'s
+ * triggers, tables and views), and that every payment's postings are
+ * what books_target() makes of its facts, entry by entry, in the order
+ * hookledgerd released them (docs/ledger-format.md). Stops at the first
+ * fault. lg may be read-only. Not thread-safe for one lg. */
 enum verify_result verify_ledger(struct ledger *lg, struct verify_report *out);
 
 /* verify_ledger(), and also: the Merkle tree recomputed from the entries

@@ -485,7 +485,7 @@ def g_daemon(t, tmp, st):
         frc = f.stop()
     t.ok(frc == 0, "fork: its daemon exits 0 on SIGTERM")
     st.update(db=db, cps=cps, fork=os.path.join(tmp, "fork.db"),
-              backup=os.path.join(tmp, "backup3.db"), conf=conf)
+              backup=os.path.join(tmp, "backup3.db"), conf=conf, sec=sec)
 
 
 # ---------------------------------------------------------------- 3 CLI
@@ -555,6 +555,9 @@ def g_tamper(t, tmp, st):
     a.conn.execute("DELETE FROM postings WHERE seq > 4")
     a.conn.execute("DELETE FROM receipts WHERE entry_seq > 4")
     a.conn.execute("DELETE FROM ledger WHERE seq > 4")
+    # The facts behind them too, or verify sees postings missing.
+    a.conn.execute("DELETE FROM facts WHERE payment_ref IN "
+                   "('pay_a5', 'pay_a6')")
     a.rebuild_tree()
     a.close()
     t.run(cli("verify", "--db", cut), 0, head_line(cut),
@@ -609,6 +612,11 @@ def g_tamper(t, tmp, st):
     a.conn.execute("UPDATE ledger SET amount = ? WHERE seq = 2", (2 * old,))
     a.conn.execute("UPDATE postings SET debit = debit * 2, "
                    "credit = credit * 2 WHERE seq = 2")
+    # And the fact the postings derive from, or verify sees the postings
+    # disagree with it.
+    a.conn.execute("UPDATE facts SET amount = amount * 2 WHERE "
+                   "payment_ref = (SELECT payment_ref FROM ledger "
+                   "WHERE seq = 2)")
     a.rechain()
     a.rebuild_tree()
     a.close()
@@ -641,6 +649,161 @@ def g_tamper(t, tmp, st):
     t.run(verify(clean, resized), 1, "BAD CHECKPOINT: %s: bad signature by "
           "%s\n" % (resized, KEY_NAME),
           "tamper: the size line of a checkpoint edited -> exit 1", err="")
+
+
+# ---------------------------------------------------------------- 4b books
+
+def g_books(t, tmp, st):
+    """Facts against postings, the schema's exact set of objects, and the
+    empty file."""
+    db, sec, cps, pub = st["db"], st["sec"], st["cps"], st["pub"]
+
+    def fresh(name):
+        path = os.path.join(tmp, name + ".db")
+        hl.backup_copy(db, path)
+        return path
+
+    def pb_line(path, seq, ref, acct, facts, postings):
+        return ("TAMPERED: %s: entry %d: payment acme/%s: %s USD: its facts "
+                "make the balance %d, its postings %d (debit minus credit): "
+                "a fact or a posting was altered\n" %
+                (path, seq, ref, acct, facts, postings))
+
+    # A fact edited, no entry after it: the postings no longer follow.
+    lone = fresh("fact-lone")
+    a = Attacker(lone)
+    a.conn.execute("UPDATE facts SET amount = 20000 WHERE "
+                   "payment_ref = 'pay_a2'")
+    a.close()
+    t.run(cli("verify", "--db", lone), 1,
+          pb_line(lone, 2, "pay_a2", "provider_balance", 20000, 1002),
+          "books: capture pay_a2's fact edited (1002 -> 20000), triggers "
+          "restored -> exit 1 naming the payment, account and amounts",
+          err="")
+
+    # The review's attack: the same edit, then the daemon derives a new,
+    # correctly chained entry from the edited fact.
+    att = fresh("fact-daemon")
+    a = Attacker(att)
+    a.conn.execute("UPDATE facts SET amount = 20000 WHERE "
+                   "payment_ref = 'pay_a2'")
+    a.close()
+    conf = hl.write_config(tmp, [hl.Endpoint("shop", "standard-webhooks",
+                                             [sec])], name="books.conf",
+                           database="fact-daemon.db")
+    d = hl.Daemon(conf)
+    d.start()
+    try:
+        body = hl.body_bytes(hl.neutral_event("payment.refunded", {
+            "payment_id": "pay_a2", "refund_id": "rfd_9", "amount": 100,
+            "currency": "USD"}))
+        r = d.post("/webhooks/shop", body,
+                   hl.stdwh_headers(sec, "msg_books1", hl.now(), body))
+    finally:
+        rc = d.stop()
+    posts = hl.query(att, "SELECT account, debit, credit FROM postings "
+                     "WHERE seq = 7 ORDER BY n")
+    t.ok(r.status == 200 and rc == 0 and
+         sorted(posts) == [("provider_balance", 18898, 0),
+                           ("refunds", 100, 0), ("sales", 0, 18998)],
+         "books: on the edited copy the daemon posts entry 7 from the "
+         "edited fact (18998 of sales from nothing)",
+         [repr(r), "exit %r" % rc, repr(posts)])
+    t.run(cli("verify", "--db", att), 1,
+          pb_line(att, 2, "pay_a2", "provider_balance", 20000, 1002),
+          "books: ... and verify still names the payment whose entry 2 no "
+          "longer follows from its facts (exit 1)", err="")
+
+    # The verdict (from the expectations at capture time) picks sales or
+    # suspense: editing it is caught the same way.
+    vd = fresh("verdict")
+    a = Attacker(vd)
+    a.conn.execute("UPDATE facts SET verdict = 'amount_mismatch' WHERE "
+                   "payment_ref = 'pay_a3'")
+    a.close()
+    t.run(cli("verify", "--db", vd), 1,
+          pb_line(vd, 3, "pay_a3", "sales", 0, -1003),
+          "books: a capture's verdict edited (paid -> amount_mismatch) -> "
+          "exit 1", err="")
+
+    # A fact deleted: its entry has nothing to derive from.
+    gone = fresh("fact-gone")
+    a = Attacker(gone)
+    a.conn.execute("DELETE FROM facts WHERE payment_ref = 'pay_a4'")
+    a.close()
+    t.run(cli("verify", "--db", gone), 1, "TAMPERED: %s: entry 4: payment "
+          "acme/pay_a4: no released fact of this payment is its event's: a "
+          "fact was altered, deleted or refused afterwards\n" % gone,
+          "books: a capture's fact deleted -> exit 1 naming its entry",
+          err="")
+
+    # A refused event: its fact does not count while its exception
+    # stands; without the exception the facts break a rule.
+    rf = fresh("refused")
+    conf = hl.write_config(tmp, [hl.Endpoint("shop", "standard-webhooks",
+                                             [sec])], name="refused.conf",
+                           database="refused.db")
+    d = hl.Daemon(conf)
+    d.start()
+    try:
+        body = hl.body_bytes(hl.neutral_event("payment.refunded", {
+            "payment_id": "pay_a1", "refund_id": "rfd_big", "amount": 5000,
+            "currency": "USD"}))
+        r = d.post("/webhooks/shop", body,
+                   hl.stdwh_headers(sec, "msg_refused1", hl.now(), body))
+    finally:
+        rc = d.stop()
+    t.ok(r.status == 200 and rc == 0 and
+         hl.count(rf, "exceptions") == 1 and hl.count(rf, "ledger") == 6,
+         "books: a refund larger than its capture is refused (an "
+         "exception, no entry)", [repr(r), "exit %r" % rc])
+    t.run(cli("verify", "--db", rf), 0, head_line(rf),
+          "books: ... and the refused fact does not count: exit 0", err="")
+    a = Attacker(rf)
+    a.conn.execute("DELETE FROM exceptions")
+    a.close()
+    t.run(cli("verify", "--db", rf), 1, "TAMPERED: %s: entry 1: payment "
+          "acme/pay_a1: its facts, up to the one of event msg_refused1, "
+          "break a rule (exceeds_captured_amount), yet none was refused: a "
+          "fact was altered or an exception deleted\n" % rf,
+          "books: the refusing exception deleted -> exit 1", err="")
+
+    # The schema: exactly its triggers, tables and views.
+    def schema_case(name, sql, line, desc):
+        path = fresh(name)
+        c = sqlite3.connect(path)
+        c.executescript(sql)
+        c.close()
+        t.run(cli("verify", "--db", path), 1, "TAMPERED: %s: %s\n" %
+              (path, line), desc, err="")
+
+    schema_case("extra-trigger", "CREATE TRIGGER zz BEFORE INSERT ON ledger "
+                "BEGIN SELECT RAISE(IGNORE); END;",
+                "the trigger zz is not in the schema: the schema was altered",
+                "schema: an extra trigger that drops inserts -> exit 1 "
+                "naming it")
+    schema_case("extra-view", "CREATE VIEW balances_v AS SELECT 1;",
+                "the view balances_v is not in the schema: the schema was "
+                "altered", "schema: an extra view -> exit 1 naming it")
+    schema_case("extra-table", "CREATE TABLE notes (x TEXT);",
+                "the table notes is not in the schema: the schema was "
+                "altered", "schema: an extra table -> exit 1 naming it")
+    schema_case("no-facts-trigger", "DROP TRIGGER facts_no_update;",
+                "the append-only trigger facts_no_update is missing: the "
+                "schema was altered",
+                "schema: the facts' append-only trigger dropped -> exit 1")
+
+    # The empty file: not a ledger, unless a checkpoint says it had one.
+    empty = write(os.path.join(tmp, "empty.db"), "")
+    t.run(cli("verify", "--db", empty), 2, "",
+          "empty file: verify -> exit 2, not a ledger",
+          err="hookledger verify: %s: the file is empty: not a ledger\n" %
+          empty)
+    t.run(cli("verify", "--db", empty, "--checkpoint", cps[5], "--pubkey",
+              pub), 1, "TAMPERED: %s: the file is empty, but checkpoint %s "
+          "has 5 entries: the ledger was cut short\n" % (empty, cps[5]),
+          "empty file: verify with a checkpoint -> exit 1, cut short",
+          err="")
 
 
 # ---------------------------------------------------------------- 5 proofs
@@ -736,6 +899,23 @@ def g_proofs(t, tmp, st):
     m["checkpoint"] = read(st["fork_cp"])
     check(m, "check-proof: the proof under the fork's checkpoint -> exit 1",
           "the audit path does not lead to the checkpoint's root")
+
+    # An inner node of the stored tree, off its right edge: verify checks
+    # only the right edge, so prove must check its own proof.
+    inner = os.path.join(tmp, "inner-node.db")
+    hl.backup_copy(db, inner)
+    a = Attacker(inner)
+    a.conn.execute("UPDATE merkle_nodes SET hash = ? WHERE level = 1 AND "
+                   "idx = 0", (sha(b"not the node"),))
+    a.close()
+    t.run(cli("verify", "--db", inner), 0, head_line(inner),
+          "prove: an inner Merkle node off the right edge corrupted: "
+          "verify passes (it checks the right edge)", err="")
+    t.run(cli("prove", "--db", inner, "--seq", "3", "--checkpoint", cp5), 1,
+          "", "prove: ... but prove checks its proof: exit 1, no proof "
+          "printed", err="hookledger: TAMPERED: the stored Merkle tree is "
+          "damaged: the audit path of entry 3 does not lead to the "
+          "checkpoint's root; no proof printed\n")
 
 
 # ---------------------------------------------------------------- 6 consistency
@@ -930,6 +1110,7 @@ def g_progress(t, tmp, st):
 
 GROUPS = [("keys", g_keys), ("daemon", g_daemon),
           ("checkpoint-cli", g_checkpoint_cli), ("tamper", g_tamper),
+          ("books", g_books),
           ("proofs", g_proofs), ("consistency", g_consistency),
           ("export", g_export), ("progress", g_progress)]
 
