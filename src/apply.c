@@ -370,6 +370,21 @@ has_payout(const struct work *w, size_t n, const struct fact *x)
 	return 0;
 }
 
+/* Why an event that posted nothing posted nothing, for its answer. */
+static const char *
+no_post_reason(const struct books_fact *b, const struct books_target *t)
+{
+	if (b->kind == EVENT_CAPTURE)
+		return "capture_already_posted";
+	if (b->kind != EVENT_REFUND)
+		return "no_change";
+	if (!b->cumulative && b->status == EVENT_STATUS_PENDING &&
+	    t->unheld > 0)
+		return "pending_refund_not_held";
+	return "refund_already_posted";
+}
+
+
 static int
 release_facts(struct ledger *lg, const struct ledger_event *ev,
     struct work *w, size_t n, struct fact *x, int64_t now,
@@ -472,13 +487,7 @@ release_facts(struct ledger *lg, const struct ledger_event *ev,
 			    "amount_mismatch") == 0 ? "amount_mismatch" :
 			    "no_expectation";
 		if (seq == 0)
-			vo->reason = x->b.kind == EVENT_CAPTURE ?
-			    "capture_already_posted" : x->b.kind ==
-			    EVENT_REFUND && !x->b.cumulative && x->b.status ==
-			    EVENT_STATUS_PENDING && target.unheld > 0 ?
-			    "pending_refund_not_held" : x->b.kind ==
-			    EVENT_REFUND ? "refund_already_posted" :
-			    "no_change";
+			vo->reason = no_post_reason(&x->b, &target);
 	}
 	return 0;
 }

@@ -956,15 +956,9 @@ vb_replay(struct vb_payment *pay, struct verify_report *out)
 		size_t			 k;
 		const struct vb_fact	*x;
 
-		/* the i-th fact released */
-		if (cap == pay->nf)
-			k = i;
-		else if (i == 0)
-			k = cap;
-		else if (i <= cap)
-			k = i - 1;
-		else
-			k = i;
+		/* the i-th fact released: the capture first, then those
+		 * parked before it, then the rest as they arrived */
+		k = cap == pay->nf || i > cap ? i : i == 0 ? cap : i - 1;
 		x = &pay->f[k];
 		pay->order[no++] = x->b;
 		br = books_target(pay->order, no, &t);
