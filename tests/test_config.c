@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "tmpdir.h"
 
 static char	dir[256];
 static char	conf[300];
@@ -33,8 +34,7 @@ static void
 setup(void)
 {
 	ck_assert_int_ge(sodium_init(), 0);
-	snprintf(dir, sizeof(dir), "/tmp/hl-config-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tmpdir_make(dir, sizeof(dir), "config");
 	snprintf(conf, sizeof(conf), "%s/hl.conf", dir);
 	/* A Standard Webhooks secret: whsec_ + base64 of 24 bytes. */
 	put("sw.key", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", 0600);
@@ -45,10 +45,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tmpdir_remove(dir);
 }
 
 static struct config *

@@ -18,6 +18,7 @@
 #include "schema_sql.h"
 #include "verify.h"
 #include "writer.h"
+#include "tmpdir.h"
 
 static char	dir[256];
 static char	db[300];
@@ -28,18 +29,14 @@ setup(void)
 {
 	ck_assert_int_ge(sodium_init(), 0);
 	ck_assert_int_eq(digest_init(), 0);
-	snprintf(dir, sizeof(dir), "/tmp/hl-ledger-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tmpdir_make(dir, sizeof(dir), "ledger");
 	snprintf(db, sizeof(db), "%s/ledger.db", dir);
 }
 
 static void
 teardown(void)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tmpdir_remove(dir);
 	digest_fini();
 }
 

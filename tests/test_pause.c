@@ -15,6 +15,7 @@
 #include "digest.h"
 #include "ledger.h"
 #include "pause.h"
+#include "tmpdir.h"
 
 static char		 dir[256];
 static char		 path[300];
@@ -26,8 +27,7 @@ setup(void)
 {
 	ck_assert_int_ge(sodium_init(), 0);
 	ck_assert_int_eq(digest_init(), 0);
-	snprintf(dir, sizeof(dir), "/tmp/hl-pause-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tmpdir_make(dir, sizeof(dir), "pause");
 	snprintf(path, sizeof(path), "%s/ledger.db", dir);
 	lg = ledger_open(path, LEDGER_READ_WRITE, err, sizeof(err));
 	ck_assert_msg(lg != NULL, "ledger_open: %s", err);
@@ -36,12 +36,9 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[300];
-
 	ledger_close(lg);
 	lg = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tmpdir_remove(dir);
 	digest_fini();
 }
 

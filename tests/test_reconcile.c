@@ -18,6 +18,7 @@
 #include "ledger.h"
 #include "reconcile.h"
 #include "verify.h"
+#include "tmpdir.h"
 
 static char		 dir[256], db[300], err[512];
 static struct ledger	*lg;
@@ -32,8 +33,7 @@ setup(void)
 {
 	ck_assert_int_ge(sodium_init(), 0);
 	ck_assert_int_eq(digest_init(), 0);
-	snprintf(dir, sizeof(dir), "/tmp/hl-reconcile-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tmpdir_make(dir, sizeof(dir), "reconcile");
 	snprintf(db, sizeof(db), "%s/ledger.db", dir);
 	lg = ledger_open(db, LEDGER_READ_WRITE, err, sizeof(err));
 	ck_assert_msg(lg != NULL, "%s", err);
@@ -44,11 +44,8 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[300];
-
 	ledger_close(lg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tmpdir_remove(dir);
 	digest_fini();
 }
 

@@ -20,6 +20,7 @@
 #include "ledger.h"
 #include "verify.h"
 #include "writer.h"
+#include "tmpdir.h"
 
 #define MAX_TRIES	2000	/* events before the full file must show */
 
@@ -33,18 +34,14 @@ setup(void)
 {
 	ck_assert_int_ge(sodium_init(), 0);
 	ck_assert_int_eq(digest_init(), 0);
-	snprintf(dir, sizeof(dir), "/tmp/hl-recovery-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tmpdir_make(dir, sizeof(dir), "recovery");
 	snprintf(db, sizeof(db), "%s/ledger.db", dir);
 }
 
 static void
 teardown(void)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tmpdir_remove(dir);
 	digest_fini();
 }
 

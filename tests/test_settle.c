@@ -21,6 +21,7 @@
 #include "digest.h"
 #include "ledger.h"
 #include "settle.h"
+#include "tmpdir.h"
 
 /* 2026-12-01T00:00:00Z to 2026-12-02T00:00:00Z, and times in and before
  * it. */
@@ -37,8 +38,7 @@ setup(void)
 {
 	ck_assert_int_ge(sodium_init(), 0);
 	ck_assert_int_eq(digest_init(), 0);
-	snprintf(dir, sizeof(dir), "/tmp/hl-settle-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tmpdir_make(dir, sizeof(dir), "settle");
 	snprintf(db, sizeof(db), "%s/ledger.db", dir);
 	lg = ledger_open(db, LEDGER_READ_WRITE, err, sizeof(err));
 	ck_assert_msg(lg != NULL, "%s", err);
@@ -47,12 +47,9 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[300];
-
 	ledger_close(lg);
 	lg = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tmpdir_remove(dir);
 	digest_fini();
 }
 

@@ -13,6 +13,7 @@
 #include "digest.h"
 #include "ledger.h"
 #include "token.h"
+#include "tmpdir.h"
 
 static char		 dir[256];
 static char		 path[300];
@@ -24,8 +25,7 @@ setup(void)
 {
 	ck_assert_int_ge(sodium_init(), 0);
 	ck_assert_int_eq(digest_init(), 0);
-	snprintf(dir, sizeof(dir), "/tmp/hl-token-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tmpdir_make(dir, sizeof(dir), "token");
 	snprintf(path, sizeof(path), "%s/ledger.db", dir);
 	lg = ledger_open(path, LEDGER_READ_WRITE, err, sizeof(err));
 	ck_assert_msg(lg != NULL, "ledger_open: %s", err);
@@ -34,12 +34,9 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[300];
-
 	ledger_close(lg);
 	lg = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tmpdir_remove(dir);
 	digest_fini();
 }
 
